@@ -1,0 +1,27 @@
+"""Thin Telegram handlers: parse the update, check the role, call a service, render the reply."""
+
+from __future__ import annotations
+
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers import buttons, chat_events, errors, flows, language, start, timezone
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("start", start.start))
+    application.add_handler(CommandHandler("help", start.help_command))
+    application.add_handler(CommandHandler("language", language.language_command))
+    application.add_handler(CommandHandler("timezone", timezone.timezone_command))
+    application.add_handler(CommandHandler("cancel", flows.cancel))
+    application.add_handler(CallbackQueryHandler(buttons.on_button))
+    application.add_handler(ChatMemberHandler(chat_events.my_chat_member,
+                                              ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, flows.text_message))
+    application.add_error_handler(errors.on_error)

@@ -1,0 +1,130 @@
+"""The application factory and the bot's life: build, start, run, stop.
+
+`BotService` owns the parts of one running instance: the PTB `Application` (handlers, JobQueue),
+the intake (long polling that saves before confirming, rule U), the dispatcher that handles saved
+updates, and the scheduler's sweeper woken by the JobQueue (rule S). Tests build it in-process
+against the emulator; `coalition-bot run` builds the same thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterable
+
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+import handlers
+from bot.clock import Clock, clock_from_settings
+from bot.commands import publish_default
+from bot.config import Settings
+from bot.db.engine import Database
+from bot.db.migrate import upgrade_database
+from bot.intake.dispatcher import Dispatcher
+from bot.intake.polling import Poller
+from bot.runtime import KEY, Runtime
+from bot.scheduler import Scheduler, TaskKind
+from bot.services import maintenance
+
+log = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings, *, connect_timeout: float = 10,
+                      read_timeout: float = 15) -> Application:  # type: ignore[type-arg]
+    """The PTB application with our handlers; no Updater (our intake replaces it)."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.api_file_url)
+        .updater(None)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .connect_timeout(connect_timeout)
+        .read_timeout(read_timeout)
+        .write_timeout(read_timeout)
+        .get_updates_read_timeout(settings.poll_timeout + 10)
+        .build()
+    )
+    handlers.register(application)
+    return application
+
+
+class BotService:
+    """One running instance of the bot."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 extra_kinds: Iterable[TaskKind] = (), concurrency: int = 8,
+                 read_timeout: float = 15) -> None:
+        self.settings = settings
+        self.clock = clock or clock_from_settings(settings.clock_url)
+        self.db = Database(settings.database_url)
+        self.instance = uuid.uuid4().hex[:12]
+        self.scheduler = Scheduler(self.db, self.clock, self.instance)
+        self.scheduler.register(maintenance.purge_kind(self.db))
+        for kind in extra_kinds:
+            self.scheduler.register(kind)
+        self.application = build_application(settings, read_timeout=read_timeout)
+        self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance)
+        self.application.bot_data[KEY] = self.runtime
+        self.dispatcher = Dispatcher(self.application, self.db, self.clock, self.instance,
+                                     concurrency=concurrency)
+        self.poller = Poller(self.application, self.db, self.clock, self.dispatcher.wake,
+                             timeout=settings.poll_timeout)
+        self._started = False
+
+    async def start(self) -> None:
+        await upgrade_database(self.db)
+        await self.clock.sync()
+        await self.application.initialize()
+        self.runtime.bot_username = self.application.bot.username or ""
+        await self.scheduler.recover()
+        await maintenance.ensure_scheduled(self.db, self.clock.now())
+        await publish_default(self.application.bot, self.settings.default_language)
+        await self.application.start()
+        assert self.application.job_queue is not None
+        self.application.job_queue.run_repeating(
+            self._sweep, interval=self.settings.sweep_interval, first=0.1, name="sweeper",
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+        await self.dispatcher.start()
+        await self.poller.start()
+        self._started = True
+        log.info("bot.started instance=%s", self.instance)
+
+    async def _sweep(self, _context: object) -> None:
+        try:
+            await self.scheduler.sweep()
+        except Exception:
+            log.exception("scheduler.sweep_failed")
+
+    async def stop(self) -> None:
+        if self._started:
+            await self.poller.stop()
+            await self.dispatcher.stop()
+            with contextlib.suppress(Exception):
+                await self.application.stop()
+            with contextlib.suppress(Exception):
+                await self.application.shutdown()
+            self._started = False
+        await self.clock.aclose()
+        await self.db.dispose()
+        log.info("bot.stopped instance=%s", self.instance)
+
+    async def run_until_stopped(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set or polling ends for good (an invalid token)."""
+        await self.start()
+        try:
+            waiter = asyncio.create_task(stop.wait())
+            poller = asyncio.create_task(self.poller.wait())
+            done, _ = await asyncio.wait({waiter, poller}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (waiter, poller):
+                if task not in done:
+                    task.cancel()
+            if poller in done:
+                poller.result()
+        finally:
+            await self.stop()

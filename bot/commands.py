@@ -1,0 +1,47 @@
+"""The command menu Telegram shows, per language and per scope (members, coordinators)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+
+from bot.i18n import LANGUAGES, N_, Text
+
+log = logging.getLogger(__name__)
+
+MEMBER_COMMANDS: list[tuple[str, str]] = [
+    ("start", N_("Start talking with the bot")),
+    ("help", N_("What this bot does and what you can do")),
+    ("language", N_("Language of this chat")),
+    ("timezone", N_("Time zone of this chat")),
+    ("cancel", N_("Stop what you are doing")),
+]
+COORDINATOR_COMMANDS: list[tuple[str, str]] = [*MEMBER_COMMANDS]
+
+
+def _commands(pairs: list[tuple[str, str]], lang: str) -> list[BotCommand]:
+    t = Text(lang)
+    return [BotCommand(name, t.gettext(description)) for name, description in pairs]
+
+
+async def publish_default(bot: Bot, default_language: str) -> None:
+    """Members' menu for everyone: one list per language, and the default language for others."""
+    try:
+        for lang in LANGUAGES:
+            await bot.set_my_commands(_commands(MEMBER_COMMANDS, lang),
+                                      scope=BotCommandScopeDefault(), language_code=lang)
+        await bot.set_my_commands(_commands(MEMBER_COMMANDS, default_language),
+                                  scope=BotCommandScopeDefault())
+    except TelegramError:
+        log.warning("commands.publish_failed scope=default")
+
+
+async def publish_for_coordinator(bot: Bot, chat_id: int, language: str) -> None:
+    """A coordinator's own menu, in their private chat (possible once they have /start-ed)."""
+    try:
+        await bot.set_my_commands(_commands(COORDINATOR_COMMANDS, language),
+                                  scope=BotCommandScopeChat(chat_id))
+    except TelegramError:
+        log.warning("commands.publish_failed scope=coordinator")

@@ -1,0 +1,75 @@
+"""Apply the Alembic migrations at start, under a lock, so two instances never migrate at once.
+
+PostgreSQL: a session-level advisory lock held on the migrating connection. SQLite: an exclusive
+file lock beside the database file (SQLite has a single writer anyway; the lock keeps a second
+process from running half-applied migrations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+import migrations
+from bot.db.engine import Database
+
+log = logging.getLogger(__name__)
+ADVISORY_KEY = 0x636F616C  # "coal": one fixed key for this application's migration lock
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    return cfg
+
+
+def _upgrade(connection: Connection, cfg: Config) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def upgrade_database(db: Database) -> None:
+    """Bring the schema to the newest revision; a no-op when it is already there."""
+    cfg = alembic_config()
+    if db.is_sqlite:
+        path = db.url.split(":///", 1)[1]
+        lock_path = Path(path + ".migrate.lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as handle:
+            await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+            try:
+                async with db.engine.connect() as conn:
+                    await conn.run_sync(_upgrade, cfg)
+                    await conn.commit()
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    else:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_KEY})
+            await conn.commit()
+            try:
+                await conn.run_sync(_upgrade, cfg)
+                await conn.commit()
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                await conn.commit()
+    async with db.engine.connect() as conn:
+        revision = await conn.run_sync(_current)
+    log.info("db.migrated revision=%s", revision)

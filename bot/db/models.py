@@ -1,0 +1,127 @@
+"""The tables. The schema is made and changed only by Alembic (`migrations/`), never `create_all`.
+
+Privacy (rule Q) starts here: a person is kept as an id, a language and a reachable flag; no names,
+no usernames, no message texts outside the short-lived saved updates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.db.types import BigIntPK, TelegramId, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SavedUpdate(Base):
+    """An update from Telegram, saved before it is confirmed (rule U) and handled from here.
+
+    status: received -> handling -> done. `attempts` counts handling starts, so a re-run after a
+    crash is visible. Rows are deleted a day after they are handled.
+    """
+
+    __tablename__ = "saved_updates"
+
+    update_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    lane: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_saved_updates_status_id", "status", "update_id"),
+        Index("ix_saved_updates_lane_status", "lane", "status"),
+    )
+
+
+class Chat(Base):
+    """A chat the bot is in: a private chat (id = the person's id), a group or a supergroup."""
+
+    __tablename__ = "chats"
+
+    id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Person(Base):
+    """A Telegram user the bot has met. Reachable once they `/start` (rule P)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    language_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    reachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Coordinator(Base):
+    """A coordinator added in the bot (those in COORDINATOR_IDS are coordinators regardless)."""
+
+    __tablename__ = "coordinators"
+
+    user_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    added_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Conversation(Base):
+    """The state of a guided flow for one person in one chat (rule C): any instance continues it."""
+
+    __tablename__ = "conversations"
+
+    chat_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScheduledTask(Base):
+    """Every scheduled thing is a row with its due time in UTC (rule S).
+
+    status: pending -> running -> done | missed | failed. A sweeper claims due rows in a
+    transaction, so each runs once whatever the number of instances; after a restart nothing is
+    rebuilt. `dedupe_key` makes scheduling the same thing twice a no-op.
+    """
+
+    __tablename__ = "scheduled_tasks"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), nullable=True, unique=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    __table_args__ = (Index("ix_scheduled_tasks_status_due", "status", "due_at"),)

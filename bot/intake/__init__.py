@@ -1,0 +1,1 @@
+"""Intake: updates in from Telegram, saved before confirmed (rule U), then dispatched."""

@@ -1,0 +1,41 @@
+"""Who is who (rule R). Coordinators come from COORDINATOR_IDS and from the coordinators table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Coordinator
+
+# Telegram's stand-in for an anonymous group admin: never a known person.
+ANONYMOUS_ADMIN_ID = 1087968824
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    MEMBER = "member"
+    STRANGER = "stranger"
+
+
+async def is_coordinator(session: AsyncSession, coordinator_ids: tuple[int, ...],
+                         user_id: int) -> bool:
+    if user_id == ANONYMOUS_ADMIN_ID:
+        return False
+    if user_id in coordinator_ids:
+        return True
+    found = await session.execute(select(Coordinator.user_id).where(Coordinator.user_id == user_id))
+    return found.scalar() is not None
+
+
+async def role_of(session: AsyncSession, coordinator_ids: tuple[int, ...], user_id: int) -> Role:
+    """The person's role. Organisations and their contacts arrive with membership (issue 5)."""
+    if await is_coordinator(session, coordinator_ids, user_id):
+        return Role.COORDINATOR
+    return Role.STRANGER
+
+
+async def coordinator_ids_all(session: AsyncSession, configured: tuple[int, ...]) -> list[int]:
+    rows = (await session.execute(select(Coordinator.user_id))).scalars().all()
+    return sorted(set(configured) | set(rows))

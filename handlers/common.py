@@ -1,0 +1,123 @@
+"""What every handler does first: who and where, in which language and time zone, and replying.
+
+Handlers stay thin: parse the update, check the role, call a service, render the reply. The reply
+is built by a function of a `Text` so one code path renders `es`, `en` and `both`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import ChatMember, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import i18n
+from bot.runtime import Runtime, runtime_of
+from bot.services import chats, people, roles
+
+log = logging.getLogger(__name__)
+
+Build = Callable[[i18n.Text], str]
+
+
+@dataclass
+class Here:
+    """The update's chat and person, with the chat's language choice and time zone."""
+
+    rt: Runtime
+    chat_id: int
+    chat_type: str
+    user_id: int
+    user_language: str | None
+    language: str
+    timezone: str
+    role: roles.Role
+
+    @property
+    def private(self) -> bool:
+        return self.chat_type == ChatType.PRIVATE
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user_id == roles.ANONYMOUS_ADMIN_ID
+
+    def text(self, build: Build) -> str:
+        return i18n.render(self.language, self.timezone, build)
+
+    def label(self, build: Build) -> str:
+        return i18n.label(self.language, build)
+
+    @property
+    def t(self) -> i18n.Text:
+        """A single-language `Text` (the first of `both`) for labels and short answers."""
+        return i18n.Text("es" if self.language == "both" else self.language, self.timezone)
+
+
+async def here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here:
+    """Load the chat's settings and the person's role in one transaction."""
+    rt = runtime_of(context)
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None and user is not None
+    now = rt.clock.now()
+    async with rt.db.transaction() as session:
+        await chats.ensure_chat(session, chat.id, chat.type, now)
+        settings = await chats.chat_settings(session, chat.id)
+        role = await roles.role_of(session, rt.settings.coordinator_ids, user.id)
+        if chat.type == ChatType.PRIVATE:
+            await people.ensure_person(session, user.id, user.language_code, now)
+    language = (
+        settings.language
+        or (i18n.normalise(user.language_code) if chat.type == ChatType.PRIVATE else None)
+        or rt.settings.default_language
+    )
+    return Here(rt=rt, chat_id=chat.id, chat_type=chat.type, user_id=user.id,
+                user_language=i18n.normalise(user.language_code), language=language,
+                timezone=settings.timezone or rt.settings.timezone, role=role)
+
+
+async def reply(update: Update, where: Here, build: Build,
+                markup: InlineKeyboardMarkup | None = None, **kwargs: object) -> Message | None:
+    """Answer in the update's chat, in the chat's language, as HTML."""
+    message = update.effective_message
+    if message is None:
+        return None
+    return await message.get_bot().send_message(
+        chat_id=where.chat_id, text=where.text(build), parse_mode=ParseMode.HTML,
+        reply_markup=markup, **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def is_group_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    """Whether the person administers the group; `getChatAdministrators` works without admin rights."""
+    try:
+        admins = await context.bot.get_chat_administrators(chat_id)
+    except TelegramError:
+        log.warning("roles.admin_lookup_failed")
+        return False
+    return any(
+        a.user.id == user_id and a.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+        for a in admins
+    )
+
+
+def anonymous_refusal(t: i18n.Text) -> str:
+    return t(
+        "You are writing as an anonymous group admin, so I cannot tell who you are. "
+        "Please turn off “Remain anonymous” in the group's admin settings for yourself, "
+        "or write to me from your own account."
+    )
+
+
+async def may_change_chat_settings(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                                   where: Here) -> bool:
+    """Rule R: in a private chat the person; in a group its admins (and, later, the org's contacts)."""
+    if where.private:
+        return True
+    if where.anonymous:
+        return False
+    return await is_group_admin(context, where.chat_id, where.user_id)
