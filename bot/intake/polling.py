@@ -99,7 +99,7 @@ class Poller:
                 await store.save(self.db, raw, self.clock.now())
                 return
             except Exception:
-                log.warning("intake.save_failed retrying count=%d", len(raw))
+                log.warning("intake.save_failed retrying count=%d", len(raw), exc_info=True)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
 

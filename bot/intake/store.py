@@ -65,7 +65,7 @@ def lane_of(update: dict[str, Any]) -> int:
 
 
 async def save(db: Database, updates: Iterable[dict[str, Any]], now: datetime) -> int:
-    """Save updates by update_id; one already saved (a re-delivery) is ignored. Returns new rows."""
+    """Save updates by update_id; one already saved (a re-delivery) is ignored."""
     rows = [
         {"update_id": int(u["update_id"]), "payload": json.dumps(u, separators=(",", ":")),
          "status": "received", "lane": lane_of(u), "attempts": 0, "received_at": now}
@@ -74,8 +74,8 @@ async def save(db: Database, updates: Iterable[dict[str, Any]], now: datetime) -
     if not rows:
         return 0
     async with db.transaction() as session:
-        result = await session.execute(insert_ignore(session, SavedUpdate), rows)
-        return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+        await session.execute(insert_ignore(session, SavedUpdate), rows)
+    return len(rows)
 
 
 async def claim(db: Database, instance: str, limit: int, now: datetime) -> list[Claimed]:
