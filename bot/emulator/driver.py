@@ -509,6 +509,7 @@ class Emulator:
             if not poll.is_anonymous:
                 self.world.emit("poll_answer", {
                     "poll_id": poll.id, "user": user.to_api(), "option_ids": ids,
+                    "option_persistent_ids": [poll.persistent_id(i) for i in ids],
                 })  # fmt: skip
             self.world.emit("poll", poll.to_api())
         self.world.changed()

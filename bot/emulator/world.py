@@ -176,6 +176,10 @@ class EPoll:
     is_closed: bool = False
     votes: dict[int, list[int]] = field(default_factory=dict)
 
+    def persistent_id(self, option: int) -> str:
+        """A stable id for an option (Bot API 9.6+ requires one)."""
+        return f"{self.id}:{option}"
+
     def counts(self) -> list[int]:
         counts = [0] * len(self.options)
         for option_ids in self.votes.values():
@@ -189,13 +193,16 @@ class EPoll:
             "id": self.id,
             "question": self.question,
             "options": [
-                {"text": t, "voter_count": c} for t, c in zip(self.options, counts, strict=True)
+                {"persistent_id": self.persistent_id(i), "text": t, "voter_count": c}
+                for i, (t, c) in enumerate(zip(self.options, counts, strict=True))
             ],
             "total_voter_count": sum(1 for v in self.votes.values() if v),
             "is_closed": self.is_closed,
             "is_anonymous": self.is_anonymous,
             "type": self.type,
             "allows_multiple_answers": self.allows_multiple_answers,
+            "allows_revoting": self.type != "quiz",
+            "members_only": False,
         }
         if self.correct_option_id is not None:
             d["correct_option_id"] = self.correct_option_id
