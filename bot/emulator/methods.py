@@ -113,6 +113,11 @@ class BotApi:
                 chat = self.world.chats.get(int(s))
         elif isinstance(chat_id, int) and not isinstance(chat_id, bool):
             chat = self.world.chats.get(chat_id)
+        if chat is None and isinstance(chat_id, int | str):
+            # A known user whose private chat was never opened: it exists, unstarted.
+            user = self.world.users.get(int(chat_id)) if str(chat_id).isdigit() else None
+            if user is not None and not user.is_bot:
+                chat = self.world.private_chat(user)
         if chat is None:
             raise bad_request("chat not found")
         if chat.migrated_to is not None:

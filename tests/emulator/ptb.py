@@ -52,3 +52,10 @@ def seconds(value: Any) -> float:
     if isinstance(value, dtm.timedelta):
         return value.total_seconds()
     return float(value)
+
+
+def same_error(exc: BaseException, telegram_text: str) -> bool:
+    """Whether a PTB exception carries Telegram's text (PTB drops "Bad Request: " and
+    capitalises what is left)."""
+    got = getattr(exc, "message", str(exc)).lower()
+    return got in (telegram_text.lower(), telegram_text.removeprefix("Bad Request: ").lower())

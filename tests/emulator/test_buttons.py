@@ -47,7 +47,7 @@ async def test_press_button_and_answer(emu: Emulator, make_app) -> None:
         assert menu.buttons == []
         assert emu.callback_answers == [(q.id, "ok v1:lang:es", False)]
         assert emu.unanswered_callbacks() == []
-        with pytest.raises(DriverError, match="(?i)no button"):
+        with pytest.raises(DriverError, match=r"(?i)no button"):
             emu.press(alice, menu, label="Français")
         emu.forge_callback(alice, chat, menu.message_id, data="v1:xx")
         await emu.wait_for(lambda: len(emu.callback_answers) == 2)
@@ -64,12 +64,12 @@ async def test_callback_answer_twice_or_late(emu: Emulator, make_app) -> None:
         em = emu.message((chat.id, msg.message_id))
         q1 = emu.press(alice, em, data="v1:lang:en")
         assert await app.bot.answer_callback_query(q1.id) is True
-        with pytest.raises(BadRequest, match="(?i)query is too old"):
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
             await app.bot.answer_callback_query(q1.id)
         q2 = emu.press(alice, em, label="English")
         emu.clock.advance(16)
-        with pytest.raises(BadRequest, match="(?i)query is too old and response timeout expired"):
+        with pytest.raises(BadRequest, match=r"(?i)query is too old and response timeout expired"):
             await app.bot.answer_callback_query(q2.id)
         assert [q.id for q in emu.unanswered_callbacks()] == [q2.id]
-        with pytest.raises(DriverError, match="(?i)no callback data"):
+        with pytest.raises(DriverError, match=r"(?i)no callback data"):
             emu.press(alice, em, label="Docs")

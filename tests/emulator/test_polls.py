@@ -47,9 +47,9 @@ async def test_votes_retraction_and_auto_close(emu: Emulator, make_app) -> None:
         emu.clock.advance(601)
         assert pm.poll.is_closed
         await emu.wait_for(lambda: closed == [pm.poll.id])
-        with pytest.raises(DriverError, match="(?i)closed"):
+        with pytest.raises(DriverError, match=r"(?i)closed"):
             emu.vote(bob, pm, [2])
-        with pytest.raises(BadRequest, match="(?i)poll has already been closed"):
+        with pytest.raises(BadRequest, match=r"(?i)poll has already been closed"):
             await app.bot.stop_poll(grp.id, sent.message_id)
 
 
@@ -60,11 +60,11 @@ async def test_stop_poll_and_limits(emu: Emulator, make_app) -> None:
         sent = await app.bot.send_poll(alice.id, "Q", ["a", "b"])
         poll = await app.bot.stop_poll(alice.id, sent.message_id)
         assert poll.is_closed
-        with pytest.raises(BadRequest, match="(?i)poll question length must not exceed 300"):
+        with pytest.raises(BadRequest, match=r"(?i)poll question length must not exceed 300"):
             await app.bot.send_poll(alice.id, "Q" * 301, ["a", "b"])
-        with pytest.raises(BadRequest, match="(?i)poll options length must not exceed 100"):
+        with pytest.raises(BadRequest, match=r"(?i)poll options length must not exceed 100"):
             await app.bot.send_poll(alice.id, "Q", ["a" * 101, "b"])
-        with pytest.raises(BadRequest, match="(?i)poll can't have more than 12 options"):
+        with pytest.raises(BadRequest, match=r"(?i)poll can't have more than 12 options"):
             await app.bot.send_poll(alice.id, "Q", [str(i) for i in range(13)])
-        with pytest.raises(BadRequest, match="(?i)wrong open period"):
+        with pytest.raises(BadRequest, match=r"(?i)wrong open period"):
             await app.bot.send_poll(alice.id, "Q", ["a", "b"], open_period=3)
