@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dtm
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -47,8 +48,12 @@ async def polling(app: Application, allowed: list[str] | None = None) -> AsyncIt
         await app.shutdown()
 
 
-def seconds(value: Any) -> float:
-    """RetryAfter.retry_after as seconds (int, or timedelta with PTB_TIMEDELTA)."""
+def retry_seconds(exc: Any) -> float:
+    """RetryAfter.retry_after in seconds (an int, or a timedelta with PTB_TIMEDELTA), without
+    PTB's deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
     if isinstance(value, dtm.timedelta):
         return value.total_seconds()
     return float(value)
