@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
@@ -57,7 +57,8 @@ class BotService:
     """One running instance of the bot."""
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 extra_kinds: Iterable[TaskKind] = (), concurrency: int = 8,
+                 extra_kinds: Iterable[TaskKind | Callable[[BotService], TaskKind]] = (),
+                 concurrency: int = 8,
                  read_timeout: float = 15) -> None:
         self.settings = settings
         self.clock = clock or clock_from_settings(settings.clock_url)
@@ -65,9 +66,9 @@ class BotService:
         self.instance = uuid.uuid4().hex[:12]
         self.scheduler = Scheduler(self.db, self.clock, self.instance)
         self.scheduler.register(maintenance.purge_kind(self.db))
-        for kind in extra_kinds:
-            self.scheduler.register(kind)
         self.application = build_application(settings, read_timeout=read_timeout)
+        for kind in extra_kinds:
+            self.scheduler.register(kind if isinstance(kind, TaskKind) else kind(self))
         self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance)
         self.application.bot_data[KEY] = self.runtime
         self.dispatcher = Dispatcher(self.application, self.db, self.clock, self.instance,
