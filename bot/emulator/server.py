@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.emulator.errors import ApiError
 from bot.emulator.methods import METHODS, RequestRecord
-from bot.emulator.params import coerce, plausible
+from bot.emulator.params import coerce
 from bot.emulator.spec import InputFileValue
 
 if TYPE_CHECKING:
@@ -141,8 +141,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     fn = METHODS.get(canonical.lower())
     try:
         if fn is None:
-            api.note_not_emulated(canonical)
-            result = plausible(canonical)
+            result = api.not_emulated_answer(canonical, params)
         else:
             result = fn(api, params)
             if inspect.isawaitable(result):

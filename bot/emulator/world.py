@@ -247,6 +247,7 @@ class EMessage:
     poll: EPoll | None = None
     service: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    not_emulated: str | None = None  # the method, for a send answered but not emulated
 
     def button(self, label: str | None = None, data: str | None = None) -> EButton | None:
         """The first button with that label or callback data."""

@@ -110,6 +110,7 @@ async def test_documents_photos_and_downloads(emu: Emulator, make_app) -> None:
     app = make_app()
     app.add_handler(MessageHandler(filters.Document.ALL, on_doc))
     alice = emu.add_user("Alice")
+    emu.rate_limits = False  # many sends to one private chat; the limits have their own tests
     async with polling(app):
         m = emu.send_document(alice, "report.pdf", b"%PDF-1.4 data", mime_type="application/pdf")
         await emu.wait_for(lambda: len(emu.bot_messages(alice.id)) == 2)
@@ -134,4 +135,7 @@ async def test_documents_photos_and_downloads(emu: Emulator, make_app) -> None:
         assert await app.bot.get_my_commands() == ()
         await app.bot.send_chat_action(alice.id, "typing")
         assert await app.bot.set_chat_title(alice.id, "x") is True  # answered, not emulated
-    assert "setChatTitle" in emu.not_emulated
+        dice = await app.bot.send_dice(alice.id)  # checked, counted, in the transcript
+        assert emu.transcript(alice.id)[-1].message_id == dice.message_id
+        assert emu.transcript(alice.id)[-1].not_emulated == "sendDice"
+    assert emu.not_emulated == ["setChatTitle", "sendDice"]
