@@ -24,6 +24,7 @@ RETENTION = timedelta(days=1)
 # A claim older than this whose instance stopped answering is taken back (multi-instance only:
 # on SQLite, a start takes back every claim at once, since one process owns the file).
 STALE_CLAIM = timedelta(minutes=5)
+CLAIM_LOCK_KEY = 0x636C61696D  # "claim": serialises claims between instances on PostgreSQL
 
 _CLAIM_SQL = """
 SELECT s.update_id FROM saved_updates s
@@ -85,7 +86,7 @@ async def claim(db: Database, instance: str, limit: int, now: datetime) -> list[
     async with db.transaction() as session:
         if db.is_postgres:
             # Serialise claims between instances: the lane conditions read other rows.
-            await session.execute(text("SELECT pg_advisory_xact_lock(0x636c61696d)"))
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAIM_LOCK_KEY})
         ids = (await session.execute(text(_CLAIM_SQL), {"n": limit})).scalars().all()
         if not ids:
             return []

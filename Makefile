@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine (README.md):
+#   make run    install into .venv, compile translations, migrate and run the bot (SQLite default)
+#   make test   the same installation, then the whole test suite on SQLite and on PostgreSQL
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test translations lint bench-emulator
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+	$(PY) tools/translations.py --compile >/dev/null
+
+run: install
+	$(VENV)/bin/coalition-bot run
+
+test: install
+	$(PY) tools/run_tests.py $(ARGS)
+
+# After changing texts in the code: extract, update both catalogues, fill en, compile.
+translations: install
+	$(PY) tools/translations.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench-emulator: install
+	$(PY) bench/emulator_throughput.py
