@@ -120,10 +120,11 @@ async def test_group_button_pressed_by_a_non_admin_is_refused(emu: Emulator,
 
 async def test_anonymous_admin_is_not_treated_as_a_person(emu: Emulator, bot: BotService) -> None:
     admin = emu.add_user("Admin", language_code="es")
-    anonymous = emu.add_user("Group", user_id=ANONYMOUS_ADMIN_ID, username="GroupAnonymousBot")
-    group = emu.add_group("Red Jalisco", members=[admin, anonymous], admins=[admin, anonymous])
+    group = emu.add_group("Red Jalisco", members=[admin], admins=[admin])
     emu.add_bot(group, by=admin)
-    reply = await ask(emu, anonymous, "/language en", chat=group)
+    sent = emu.send(admin, "/language en", chat=group, anonymous=True)
+    assert sent.sender_id == ANONYMOUS_ADMIN_ID
+    reply = await emu.wait_for_bot_message(group, after=sent)
     assert "administrador anónimo" in reply.text
     async with bot.db.sessions() as session:
         assert (await session.get(Chat, group.id)).language is None

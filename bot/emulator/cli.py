@@ -18,7 +18,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="coalition-bot emulator", description=__doc__)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 = a free port")
-    p.add_argument("--token", default="123456:TEST-TOKEN")
+    p.add_argument("--token", default="123456789:AAEmulatorTokenForLocalTesting_0001")
     p.add_argument("--bot-username", default="coalition_test_bot")
     p.add_argument("--no-rate-limits", action="store_true", help="switch the pinned limits off")
     p.add_argument("--no-strict", action="store_true", help="do not record strict violations")

@@ -200,6 +200,7 @@ def _send(emu: Emulator, b: dict[str, Any]) -> Any:
         str(_req(b, "text")),
         chat=b.get("chat"),
         reply_to=_opt_msg(emu, b, "chat", "reply_to"),
+        anonymous=bool(b.get("anonymous", False)),
     )
     return message_json(msg)
 

@@ -36,6 +36,7 @@ from bot.emulator.world import (
 )
 
 ChatRef = EChat | int
+ANONYMOUS_ADMIN_ID = 1087968824  # Telegram's GroupAnonymousBot
 MessageRef = EMessage | tuple[int, int]
 
 
@@ -361,16 +362,31 @@ class Emulator:
         chat: ChatRef | None = None,
         reply_to: MessageRef | None = None,
         entities: list[dict[str, Any]] | None = None,
+        anonymous: bool = False,
     ) -> EMessage:
-        """A person writes ``text``; commands get bot_command entities (UTF-16 offsets)."""
+        """A person writes ``text``; commands get bot_command entities (UTF-16 offsets).
+
+        ``anonymous=True``: a group admin with "Remain anonymous" on writes as the group itself,
+        as Telegram shows it: ``from`` is GroupAnonymousBot (1087968824), ``sender_chat`` the group.
+        """
         user = self.user(user)
         where = self._where(user, chat)
         reply_id = self._reply_id(where, reply_to)
         ents = entities if entities is not None else command_entities(text)
+        sender_id, extra = user.id, {}
+        if anonymous:
+            if where.is_private or where.members.get(user.id) not in ("administrator", "creator"):
+                raise DriverError("only a group's admins can write anonymously")
+            if ANONYMOUS_ADMIN_ID not in self.world.users:
+                self.world.users[ANONYMOUS_ADMIN_ID] = EUser(
+                    ANONYMOUS_ADMIN_ID, "Group", username="GroupAnonymousBot", is_bot=True)
+            sender_id, extra = ANONYMOUS_ADMIN_ID, {"sender_chat": where.to_api()}
         msg = self.world.add_message(
-            where, from_bot=False, sender_id=user.id, text=text, html=text, entities=ents,
+            where, from_bot=False, sender_id=sender_id, text=text, html=text, entities=ents,
             reply_to_message_id=reply_id,
         )  # fmt: skip
+        if extra:
+            msg.extra.update(extra)
         return self._deliver(where, msg)
 
     def _reply_id(self, chat: EChat, reply_to: MessageRef | None) -> int | None:
