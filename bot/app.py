@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 import handlers
+from bot import liveness
 from bot.clock import Clock, clock_from_settings
 from bot.commands import publish_default
 from bot.config import Settings
@@ -76,13 +77,16 @@ class BotService:
         self.poller = Poller(self.application, self.db, self.clock, self.dispatcher.wake,
                              timeout=settings.poll_timeout)
         self._started = False
+        self._heart: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await upgrade_database(self.db)
         await self.clock.sync()
         await self.application.initialize()
         self.runtime.bot_username = self.application.bot.username or ""
-        await self.scheduler.recover()
+        await liveness.beat(self.db, self.instance)
+        await self.scheduler.take_back(
+            None if self.db.is_sqlite else await liveness.alive(self.db))
         await maintenance.ensure_scheduled(self.db, self.clock.now())
         await publish_default(self.application.bot, self.settings.default_language)
         await self.application.start()
@@ -93,8 +97,21 @@ class BotService:
         )
         await self.dispatcher.start()
         await self.poller.start()
+        self._heart = asyncio.create_task(self._heartbeat(), name="heartbeat")
         self._started = True
         log.info("bot.started instance=%s", self.instance)
+
+    async def _heartbeat(self) -> None:
+        """Keep this instance's row fresh, and take back the claims of instances that died."""
+        while True:
+            await asyncio.sleep(liveness.BEAT_EVERY_S)
+            try:
+                await liveness.beat(self.db, self.instance)
+                alive = await liveness.alive(self.db)
+                await self.dispatcher.take_back(alive)
+                await self.scheduler.take_back(alive)
+            except Exception:
+                log.warning("liveness.beat_failed", exc_info=True)
 
     async def _sweep(self, _context: object) -> None:
         try:
@@ -104,12 +121,18 @@ class BotService:
 
     async def stop(self) -> None:
         if self._started:
+            if self._heart is not None:
+                self._heart.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._heart
             await self.poller.stop()
             await self.dispatcher.stop()
             with contextlib.suppress(Exception):
                 await self.application.stop()
             with contextlib.suppress(Exception):
                 await self.application.shutdown()
+            with contextlib.suppress(Exception):
+                await liveness.forget(self.db, self.instance)
             self._started = False
         await self.clock.aclose()
         await self.db.dispose()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -27,7 +27,6 @@ from bot.db.upsert import insert_ignore
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-STALE_RUN = timedelta(minutes=10)
 BATCH = 50
 
 
@@ -84,14 +83,16 @@ class Scheduler:
     def register(self, kind: TaskKind) -> None:
         self.kinds[kind.name] = kind
 
-    async def recover(self) -> int:
-        """At start: runs cut short by a crash go back to pending (SQLite: all; else stale)."""
-        now = self.clock.now()
+    async def take_back(self, alive: set[str] | None) -> int:
+        """Runs cut short by a dead instance go back to pending (`alive=None`: all of them)."""
         async with self.db.transaction() as session:
             stmt = update(ScheduledTask).where(ScheduledTask.status == "running")
-            if not self.db.is_sqlite:
-                stmt = stmt.where(ScheduledTask.claimed_at < now - STALE_RUN)
+            if alive is not None:
+                stmt = stmt.where(or_(ScheduledTask.claimed_by.is_(None),
+                                      ScheduledTask.claimed_by.not_in(alive or {""})))
             result = await session.execute(stmt.values(status="pending", claimed_by=None))
+        if result.rowcount:
+            log.info("scheduler.runs_taken_back count=%d", result.rowcount)
         return result.rowcount or 0
 
     async def sweep(self) -> int:

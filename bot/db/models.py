@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db.types import BigIntPK, TelegramId, UTCDateTime
@@ -125,3 +125,18 @@ class ScheduledTask(Base):
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     __table_args__ = (Index("ix_scheduled_tasks_status_due", "status", "due_at"),)
+
+
+class Instance(Base):
+    """A running bot process, with a heartbeat, so others can tell a crashed one from a busy one.
+
+    Claims (saved updates being handled, scheduled rows running) held by an instance whose heartbeat
+    stopped are handed back. Wall-clock milliseconds, not the injectable clock: liveness is about
+    processes, and the test clock jumps.
+    """
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_ms: Mapped[int] = mapped_column(BigInteger)
+    heartbeat_ms: Mapped[int] = mapped_column(BigInteger)

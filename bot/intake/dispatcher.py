@@ -17,6 +17,7 @@ from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.db.engine import Database
+from bot import liveness
 from bot.intake import store
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,15 @@ class Dispatcher:
         self._wake.set()
 
     async def start(self) -> None:
-        taken = await store.take_back_claims(self.db, self.clock.now(), everything=self.db.is_sqlite)
+        await self.take_back(None if self.db.is_sqlite else await liveness.alive(self.db))
+        self._loop_task = asyncio.create_task(self._loop(), name="dispatcher")
+
+    async def take_back(self, alive: set[str] | None) -> None:
+        """Hand back updates claimed by dead instances (all claims when `alive` is None)."""
+        taken = await store.take_back_claims(self.db, alive)
         if taken:
             log.info("intake.claims_taken_back count=%d", taken)
-        self._loop_task = asyncio.create_task(self._loop(), name="dispatcher")
+            self.wake()
 
     async def stop(self) -> None:
         """Stop claiming, and let updates being handled finish (they are marked done)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import Database
@@ -21,9 +21,6 @@ from bot.db.models import SavedUpdate
 from bot.db.upsert import insert_ignore
 
 RETENTION = timedelta(days=1)
-# A claim older than this whose instance stopped answering is taken back (multi-instance only:
-# on SQLite, a start takes back every claim at once, since one process owns the file).
-STALE_CLAIM = timedelta(minutes=5)
 CLAIM_LOCK_KEY = 0x636C61696D  # "claim": serialises claims between instances on PostgreSQL
 
 _CLAIM_SQL = """
@@ -115,12 +112,13 @@ async def mark_done(db: Database, update_ids: list[int], now: datetime) -> None:
         )
 
 
-async def take_back_claims(db: Database, now: datetime, everything: bool) -> int:
-    """Return abandoned claims to the queue: all of them at a SQLite start, else stale ones."""
+async def take_back_claims(db: Database, alive: set[str] | None) -> int:
+    """Return claims of dead instances to the queue (`alive=None`: every claim, a SQLite start)."""
     async with db.transaction() as session:
         stmt = update(SavedUpdate).where(SavedUpdate.status == "handling")
-        if not everything:
-            stmt = stmt.where(SavedUpdate.started_at < now - STALE_CLAIM)
+        if alive is not None:
+            stmt = stmt.where(or_(SavedUpdate.claimed_by.is_(None),
+                                  SavedUpdate.claimed_by.not_in(alive or {""})))
         result = await session.execute(stmt.values(status="received", claimed_by=None))
         return result.rowcount or 0
 
