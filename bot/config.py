@@ -46,7 +46,7 @@ FIXES: dict[str, str] = {
 
 
 class ConfigError(Exception):
-    """A setting is missing or wrong; `str()` is the one line shown to the person starting the bot."""
+    """A setting is missing or wrong; `str()` is the one line shown to whoever starts the bot."""
 
 
 class Settings(BaseSettings):
@@ -135,14 +135,15 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+        secret = value.get_secret_value() if value is not None else None
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise ValueError("has characters Telegram does not accept")
         return value
 
     # Derived values, computed here so that no other module parses settings again.
     @property
     def api_file_url(self) -> str:
-        """PTB's base_file_url: Telegram's is `.../file/bot`; a custom server follows the same shape."""
+        """PTB's base_file_url: Telegram's is `.../file/bot`; other servers follow that shape."""
         base = self.telegram_api_base_url
         if base.endswith("/bot"):
             return base[: -len("/bot")] + "/file/bot"

@@ -105,7 +105,8 @@ class Text:
 
     def datetime(self, value: datetime, fmt: str = "medium") -> str:
         """A date and time in this chat's time zone, in this language's conventions."""
-        return format_datetime(value, format=fmt, tzinfo=ZoneInfo(self.timezone), locale=self.locale)
+        return format_datetime(value, format=fmt, tzinfo=ZoneInfo(self.timezone),
+                               locale=self.locale)
 
     def duration(self, seconds: float) -> str:
         return format_timedelta(seconds, locale=self.locale, threshold=1.1)

@@ -93,7 +93,7 @@ async def reply(update: Update, where: Here, build: Build,
 
 
 async def is_group_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
-    """Whether the person administers the group; `getChatAdministrators` works without admin rights."""
+    """Whether the person administers the group (`getChatAdministrators` needs no admin rights)."""
     try:
         admins = await context.bot.get_chat_administrators(chat_id)
     except TelegramError:
@@ -115,7 +115,7 @@ def anonymous_refusal(t: i18n.Text) -> str:
 
 async def may_change_chat_settings(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                    where: Here) -> bool:
-    """Rule R: in a private chat the person; in a group its admins (and, later, the org's contacts)."""
+    """Rule R: in private the person; in a group its admins (later also the org's contacts)."""
     if where.private:
         return True
     if where.anonymous:

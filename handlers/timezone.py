@@ -75,8 +75,9 @@ async def set_zone(update: Update, where: Here, text: str) -> bool:
     if zone is None:
         await reply(update, where, lambda t: t(
             "“{name}” is not a time zone I know. Use a name like America/Mexico_City or "
-            "Europe/Madrid (see the list at https://en.wikipedia.org/wiki/List_of_tz_database_time_zones), "
-            "or /cancel.", name=text[:64]))
+            "Europe/Madrid (see the list at "
+            "https://en.wikipedia.org/wiki/List_of_tz_database_time_zones), or /cancel.",
+            name=text[:64]))
         return False
     async with where.rt.db.transaction() as session:
         await chats.set_timezone(session, where.chat_id, where.chat_type, zone,
@@ -124,6 +125,5 @@ async def ask_name(update: Update, where: Here) -> None:
 async def answer_name(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
                       text: str) -> None:
     """The free-text step of the flow; a wrong name asks again and keeps the flow open."""
-    if not await set_zone(update, where, text):
-        if not where.private:
-            await ask_name(update, where)
+    if not await set_zone(update, where, text) and not where.private:
+        await ask_name(update, where)

@@ -53,7 +53,8 @@ async def test_a_refused_token_is_not_logged(emu: Emulator, tmp_path: Path) -> N
     assert output.strip().splitlines()[-1].startswith("coalition-bot: Telegram refused")
 
 
-def test_in_process_records_are_redacted_for_every_handler(caplog: pytest.LogCaptureFixture) -> None:
+def test_in_process_records_are_redacted_for_every_handler(
+        caplog: pytest.LogCaptureFixture) -> None:
     add_secrets([TOKEN])
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("anything").warning("url https://x/bot%s/getMe", TOKEN)

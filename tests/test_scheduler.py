@@ -1,4 +1,4 @@
-"""Scheduled rows (rule S): they run when the emulator's clock says so, once, also across restarts."""
+"""Scheduled rows (rule S): they run when the emulator's clock says so, once, across restarts."""
 
 from __future__ import annotations
 

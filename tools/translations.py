@@ -68,10 +68,7 @@ def problems(lang: str = "es") -> list[str]:
             continue
         entry = catalog.get(message.id)
         strings = entry.string if entry is not None else None
-        if isinstance(strings, tuple):
-            empty = not all(strings)
-        else:
-            empty = not strings
+        empty = not all(strings) if isinstance(strings, tuple) else not strings
         if entry is None or empty or entry.fuzzy:
             found.append(str(message.id))
     return found

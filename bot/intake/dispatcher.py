@@ -15,9 +15,9 @@ import logging
 from telegram import Update
 from telegram.ext import Application
 
+from bot import liveness
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot import liveness
 from bot.intake import store
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ at any point makes Telegram send it again, and the insert ignores what was alrea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram import Update
@@ -42,10 +43,8 @@ class Poller:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: S110 - stopping either way
-                pass
 
     async def wait(self) -> None:
         """Return when polling ends for good (an invalid token), re-raising why."""

@@ -1,4 +1,4 @@
-"""Guided flows kept in the database (rule C): keyed by chat and user, any instance continues them."""
+"""Guided flows kept in the database (rule C): keyed by chat and person; any instance goes on."""
 
 from __future__ import annotations
 
