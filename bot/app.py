@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 import handlers
 from bot import liveness
@@ -24,6 +24,10 @@ from bot.commands import publish_default
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.migrate import upgrade_database
+from bot.delivery.limiter import PacedRateLimiter
+from bot.delivery.pacer import Pacer
+from bot.delivery.progress import ProgressReporter
+from bot.delivery.sender import Sender
 from bot.intake.dispatcher import Dispatcher
 from bot.intake.polling import Poller
 from bot.runtime import KEY, Runtime
@@ -33,9 +37,10 @@ from bot.services import maintenance
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, *, connect_timeout: float = 10,
+def build_application(settings: Settings, pacer: Pacer, *, connect_timeout: float = 10,
                       read_timeout: float = 15) -> Application:  # type: ignore[type-arg]
-    """The PTB application with our handlers; no Updater (our intake replaces it)."""
+    """The PTB application with our handlers; no Updater (our intake replaces it), and the pacer
+    as its rate limiter, so replies and fan-out share one budget (bot/delivery/pacer.py)."""
     application = (
         ApplicationBuilder()
         .token(settings.token)
@@ -43,7 +48,7 @@ def build_application(settings: Settings, *, connect_timeout: float = 10,
         .base_file_url(settings.api_file_url)
         .updater(None)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(PacedRateLimiter(pacer))
         .connect_timeout(connect_timeout)
         .read_timeout(read_timeout)
         .write_timeout(read_timeout)
@@ -59,7 +64,7 @@ class BotService:
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
                  extra_kinds: Iterable[TaskKind | Callable[[BotService], TaskKind]] = (),
-                 concurrency: int = 8,
+                 concurrency: int = 8, send_concurrency: int = 8,
                  read_timeout: float = 15) -> None:
         self.settings = settings
         self.clock = clock or clock_from_settings(settings.clock_url)
@@ -67,10 +72,17 @@ class BotService:
         self.instance = uuid.uuid4().hex[:12]
         self.scheduler = Scheduler(self.db, self.clock, self.instance)
         self.scheduler.register(maintenance.purge_kind(self.db))
-        self.application = build_application(settings, read_timeout=read_timeout)
+        self.pacer = Pacer(self.clock, settings.send_rate)
+        self.application = build_application(settings, self.pacer, read_timeout=read_timeout)
         for kind in extra_kinds:
             self.scheduler.register(kind if isinstance(kind, TaskKind) else kind(self))
-        self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance)
+        self.progress = ProgressReporter(self.application, self.db, self.clock,
+                                         settings.send_rate, settings.default_language,
+                                         settings.timezone)
+        self.sender = Sender(self.application, self.db, self.clock, self.instance,
+                             concurrency=send_concurrency, on_progress=self.progress.tick)
+        self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance,
+                               wake_sender=self.sender.wake)
         self.application.bot_data[KEY] = self.runtime
         self.dispatcher = Dispatcher(self.application, self.db, self.clock, self.instance,
                                      concurrency=concurrency)
@@ -95,6 +107,8 @@ class BotService:
             self._sweep, interval=self.settings.sweep_interval, first=0.1, name="sweeper",
             job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
+        await self.sender.take_back(None if self.db.is_sqlite else await liveness.alive(self.db))
+        await self.sender.start()
         await self.dispatcher.start()
         await self.poller.start()
         self._heart = asyncio.create_task(self._heartbeat(), name="heartbeat")
@@ -110,6 +124,7 @@ class BotService:
                 alive = await liveness.alive(self.db)
                 await self.dispatcher.take_back(alive)
                 await self.scheduler.take_back(alive)
+                await self.sender.take_back(alive)
             except Exception:
                 log.warning("liveness.beat_failed", exc_info=True)
 
@@ -127,6 +142,7 @@ class BotService:
                     await self._heart
             await self.poller.stop()
             await self.dispatcher.stop()
+            await self.sender.stop()
             with contextlib.suppress(Exception):
                 await self.application.stop()
             with contextlib.suppress(Exception):

@@ -27,6 +27,19 @@ class Clock:
     def timestamp(self) -> float:
         return self.now().timestamp()
 
+    @property
+    def scale(self) -> float:
+        """Clock seconds per wall second (1 for the system clock)."""
+        return 1.0
+
+    async def sleep_until(self, timestamp: float) -> None:
+        """Sleep until this clock reads `timestamp` (a jump of the clock ends the wait early)."""
+        while True:
+            remaining = timestamp - self.timestamp()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(min(remaining / self.scale, 1.0))
+
     async def sync(self) -> None:
         """Bring the clock up to date with its source; a no-op for the system clock."""
 
@@ -37,11 +50,20 @@ class Clock:
 class CallableClock(Clock):
     """Reads epoch seconds from a callable, e.g. an in-process emulator's `clock.now`."""
 
-    def __init__(self, source: Callable[[], float]) -> None:
+    def __init__(self, source: Callable[[], float],
+                 scale: Callable[[], float] = lambda: 1.0) -> None:
         self._source = source
+        self._scale = scale
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._source(), UTC)
+
+    def timestamp(self) -> float:
+        return self._source()
+
+    @property
+    def scale(self) -> float:
+        return self._scale()
 
 
 class FollowingClock(Clock):
@@ -60,8 +82,14 @@ class FollowingClock(Clock):
         self._lock = asyncio.Lock()
 
     def now(self) -> datetime:
-        elapsed = (time.monotonic() - self._local) * self._scale
-        return datetime.fromtimestamp(self._remote + elapsed, UTC)
+        return datetime.fromtimestamp(self.timestamp(), UTC)
+
+    def timestamp(self) -> float:
+        return self._remote + (time.monotonic() - self._local) * self._scale
+
+    @property
+    def scale(self) -> float:
+        return self._scale
 
     async def sync(self) -> None:
         async with self._lock:

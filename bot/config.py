@@ -7,6 +7,7 @@ names the setting and the fix, never a traceback.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -14,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# PTB 22.2+ warns unless retry_after and similar are timedeltas; opt in (TELEGRAM-NOTES.md).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///data/coalition.db"

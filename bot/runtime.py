@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram.ext import Application, CallbackContext
@@ -21,6 +22,7 @@ class Runtime:
     clock: Clock
     scheduler: Scheduler
     instance: str
+    wake_sender: Callable[[], None] = lambda: None
     bot_username: str = ""
 
 

@@ -108,8 +108,12 @@ async def make_bot(emu: Emulator, database_url: str) -> AsyncIterator[BotFactory
 
     async def factory(**overrides: object) -> BotService:
         extra_kinds = overrides.pop("extra_kinds", ())
-        service = BotService(make_settings(emu, database_url, **overrides),
-                             clock=CallableClock(emu.clock.now), extra_kinds=extra_kinds)
+        overrides.pop("clock_scale", None)  # the bot's clock always follows the emulator's scale
+        service_options = {k: overrides.pop(k) for k in ("read_timeout", "send_concurrency")
+                           if k in overrides}
+        clock = CallableClock(emu.clock.now, scale=lambda: emu.clock.scale)
+        service = BotService(make_settings(emu, database_url, **overrides), clock=clock,
+                             extra_kinds=extra_kinds, **service_options)
         await service.start()
         started.append(service)
         return service

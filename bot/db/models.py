@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db.types import BigIntPK, TelegramId, UTCDateTime
@@ -140,3 +151,65 @@ class Instance(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     started_ms: Mapped[int] = mapped_column(BigInteger)
     heartbeat_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Fanout(Base):
+    """One message sent to many chats (an alert, a poll, a digest...): the unit of progress.
+
+    `key` makes enqueuing the same thing twice (a double tap, a replayed update) create it once.
+    """
+
+    __tablename__ = "fanouts"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    report_chat_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    report_message_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    report_text_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reported_final: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OutboxRow(Base):
+    """One recipient chat of a fan-out (rule D), with a forward-only state.
+
+    state: queued -> sending -> sent | failed | unreachable. A row waiting to be retried stays
+    `sending` with `claimed_by` empty and `next_attempt_at` ahead. `lost_answers` counts sends
+    whose answer never came (a time-out, a crash while in flight): each may have landed as a copy
+    whose message id is unknown (an orphan), so a row with lost answers is possibly duplicated.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    fanout_id: Mapped[int] = mapped_column(ForeignKey("fanouts.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(TelegramId)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lost_answers: Mapped[int] = mapped_column(Integer, default=0)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    message_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("fanout_id", "chat_id"),
+        Index("ix_outbox_state_next", "state", "next_attempt_at"),
+        Index("ix_outbox_chat", "chat_id"),
+    )
+
+
+class Lease(Base):
+    """A named lease (e.g. the sender's): one holder at a time, expiring by the wall clock."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(40))
+    expires_ms: Mapped[int] = mapped_column(BigInteger)

@@ -3,7 +3,9 @@
 Kinds: ``"500"`` / ``"502"`` (refused before applying, with that status), ``"timeout"`` (held for
 ``hold`` wall seconds, then the connection is dropped; nothing applied), ``"lost"`` (applied, then
 the answer is held and the connection dropped: the client times out although the message landed,
-which is how duplicates happen). Plus ``latency`` on every answer and chats that always answer 403.
+which is how duplicates happen), ``"429"`` (refused with "Too Many Requests" and
+``parameters.retry_after`` = ``retry_after`` seconds: a 429 storm whatever the rate). Plus
+``latency`` on every answer and chats that always answer 403.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-KINDS = ("500", "502", "timeout", "lost")
+KINDS = ("500", "502", "429", "timeout", "lost")
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Faults:
     def __init__(self) -> None:
         self.rules: list[FaultRule] = []
         self.hold: float = 30.0
+        self.retry_after: int = 1
         self.latency: float = 0.0
         self.forbidden_chats: set[int] = set()
         self.injected: Counter[str] = Counter()

@@ -134,9 +134,14 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         emu.world.changed()
         if fault == "timeout":
             return await _drop(request, faults.hold)
-        status, text = _FAULT_BODIES[fault]
         if faults.latency:
             await asyncio.sleep(faults.latency)
+        if fault == "429":
+            wait = faults.retry_after
+            return _json({"ok": False, "error_code": 429,
+                          "description": f"Too Many Requests: retry after {wait}",
+                          "parameters": {"retry_after": wait}}, 429)
+        status, text = _FAULT_BODIES[fault]
         return _json({"ok": False, "error_code": status, "description": text}, status)
     fn = METHODS.get(canonical.lower())
     try:

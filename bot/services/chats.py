@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Chat
+from bot.db.models import Chat, Conversation, OutboxRow, Person
 from bot.db.upsert import insert_ignore
 from bot.i18n import CHOICES
+
+# (model, chat-id column, condition limiting which rows move) for every table that names a chat.
+CHAT_REFERENCES: list[tuple[Any, str, Any]] = [
+    (OutboxRow, "chat_id", OutboxRow.state.in_(("queued", "sending"))),
+    (Conversation, "chat_id", None),
+]
 
 
 @dataclass(frozen=True)
@@ -62,3 +69,32 @@ async def set_active(session: AsyncSession, chat_id: int, chat_type: str, active
     await session.execute(
         update(Chat).where(Chat.id == chat_id).values(active=active, updated_at=now)
     )
+
+
+async def migrate_chat(session: AsyncSession, old: int, new: int, now: datetime) -> None:
+    """A group became a supergroup with a new id: move every reference, never duplicate the chat.
+
+    Each capability that stores chat ids adds its table to `CHAT_REFERENCES`.
+    """
+    row = await session.get(Chat, old)
+    if row is not None and await session.get(Chat, new) is None:
+        session.add(Chat(id=new, type="supergroup", language=row.language,
+                         timezone=row.timezone, active=True, created_at=row.created_at,
+                         updated_at=now))
+        await session.flush()
+    for table, column, live_only in CHAT_REFERENCES:
+        stmt = update(table).where(getattr(table, column) == old).values({column: new})
+        if live_only is not None:
+            stmt = stmt.where(live_only)
+        await session.execute(stmt)
+    if row is not None:
+        await session.delete(row)
+
+
+async def mark_unreachable(session: AsyncSession, chat_id: int, now: datetime) -> None:
+    """Telegram refused a send for good (blocked, kicked, chat gone)."""
+    await session.execute(
+        update(Chat).where(Chat.id == chat_id).values(active=False, updated_at=now))
+    if chat_id > 0:
+        await session.execute(
+            update(Person).where(Person.id == chat_id).values(reachable=False, updated_at=now))

@@ -1,0 +1,314 @@
+"""The sender: the one part that sends what fans out, and records each row's answer (rule D).
+
+It claims outbox rows just in time (as many as it has free workers), so a crash leaves at most
+`concurrency` rows in `sending`; those are sent again and counted as possibly duplicated. Workers
+send through the application's bot, whose rate limiter is the pacer: the fan-out and the replies
+share one budget. Answers are written in small batches; a multi-part text records each part.
+
+Telegram's answers: RetryAfter is handled by the pacer (wait, no attempt spent); ChatMigrated moves
+the chat everywhere and retries at once; Forbidden and "chat not found" mark the row unreachable
+(and the chat inactive, the person unreachable); other BadRequests fail the row with Telegram's
+reason; time-outs and network errors retry with backoff, and a time-out counts a lost answer.
+
+Several instances: only the holder of the `sender` lease sends, so they never add up past
+Telegram's limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select, update
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TimedOut
+from telegram.ext import Application
+
+from bot import leases
+from bot.clock import Clock
+from bot.db.engine import Database
+from bot.db.models import OutboxRow
+from bot.delivery.split import split_html
+from bot.services import chats
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+LEASE = "sender"
+GONE = ("chat not found", "user not found", "peer_id_invalid", "group chat was deactivated")
+
+
+@dataclass
+class Claimed:
+    id: int
+    chat_id: int
+    payload: dict[str, Any]
+    attempts: int
+    lost_answers: int
+    parts_sent: int
+    message_ids: list[int]
+
+
+class Sender:
+    def __init__(self, application: Application, db: Database, clock: Clock,  # type: ignore[type-arg]
+                 instance: str, concurrency: int = 8, on_progress: Any = None) -> None:
+        self.application = application
+        self.db = db
+        self.clock = clock
+        self.instance = instance
+        self.concurrency = concurrency
+        self.on_progress = on_progress
+        self._wake = asyncio.Event()
+        self._workers: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._pending: list[dict[str, Any]] = []
+        self._flushing = asyncio.Lock()
+        self.holding = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._workers:
+            await asyncio.wait(self._workers, timeout=10)
+        await self._flush()
+        if self.holding:
+            await leases.release(self.db, LEASE, self.instance)
+            self.holding = False
+
+    # -- the loop ------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        renew_at = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if loop.time() >= renew_at:
+                    self.holding = await leases.acquire(self.db, LEASE, self.instance)
+                    renew_at = loop.time() + leases.RENEW_EVERY_S
+                if not self.holding:
+                    await self._sleep(1.0)
+                    continue
+                free = self.concurrency - len(self._workers)
+                claimed = await self._claim(free) if free > 0 else []
+                for row in claimed:
+                    task = asyncio.create_task(self._deliver(row), name=f"send-{row.id}")
+                    self._workers.add(task)
+                    task.add_done_callback(self._done)
+                if self.on_progress is not None:
+                    await self.on_progress()
+                if not claimed:
+                    await self._flush()
+                    await self._sleep(0.5 if self._workers else 1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sender.loop_failed")
+                await asyncio.sleep(1.0)
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._workers.discard(task)
+        self._wake.set()
+
+    async def _claim(self, limit: int) -> list[Claimed]:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            query = (
+                select(OutboxRow.id, OutboxRow.chat_id, OutboxRow.payload, OutboxRow.attempts,
+                       OutboxRow.lost_answers, OutboxRow.parts_sent, OutboxRow.message_ids)
+                .where(or_(OutboxRow.state == "queued",
+                           (OutboxRow.state == "sending") & OutboxRow.claimed_by.is_(None)),
+                       OutboxRow.next_attempt_at <= now)
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            )
+            if self.db.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).all()
+            if not rows:
+                return []
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_([r[0] for r in rows]))
+                .values(state="sending", claimed_by=self.instance, updated_at=now))
+        return [Claimed(r[0], int(r[1]), dict(r[2]), r[3], r[4], r[5], list(r[6] or []))
+                for r in rows]
+
+    # -- one row -------------------------------------------------------------------------------
+    async def _deliver(self, row: Claimed) -> None:
+        try:
+            await self._deliver_parts(row)
+        except Exception as exc:  # a bug must not lose the row: retry it later
+            log.exception("sender.deliver_failed row=%d", row.id)
+            self._retry(row, type(exc).__name__, lost=False)
+
+    async def _deliver_parts(self, row: Claimed) -> None:
+        requests = plan(row.payload)
+        ids = list(row.message_ids)
+        index = row.parts_sent
+        while index < len(requests):
+            method, kwargs = requests[index]
+            try:
+                message = await self._send(method, row.chat_id, kwargs)
+            except ChatMigrated as exc:
+                await self._migrated(row.chat_id, int(exc.new_chat_id))
+                row.chat_id = int(exc.new_chat_id)
+                continue
+            except Forbidden as exc:
+                await self._unreachable(row, exc.message, ids)
+                return
+            except BadRequest as exc:
+                if any(text in exc.message.lower() for text in GONE):
+                    await self._unreachable(row, exc.message, ids)
+                else:
+                    self._final(row, "failed", exc.message, ids)
+                return
+            except TimedOut:
+                self._retry(row, "timed out", lost=True, ids=ids, parts_sent=index)
+                return
+            except NetworkError as exc:
+                self._retry(row, exc.message, lost=False, ids=ids, parts_sent=index)
+                return
+            ids.append(message.message_id)
+            index += 1
+            if index < len(requests):  # a part landed: record it before the next one
+                await self._write([self._values(row, "sending", None, ids, parts_sent=index,
+                                                claimed_by=self.instance)])
+        self._final(row, "sent", None, ids)
+
+    async def _send(self, method: str, chat_id: int, kwargs: dict[str, Any]) -> Message:
+        bot = self.application.bot
+        if method == "sendMessage":
+            return await bot.send_message(chat_id, **kwargs)
+        if method == "sendPoll":
+            return await bot.send_poll(chat_id, **kwargs)
+        if method == "sendDocument":
+            return await bot.send_document(chat_id, **kwargs)
+        if method == "sendPhoto":
+            return await bot.send_photo(chat_id, **kwargs)
+        raise ValueError(method)
+
+    async def _migrated(self, old: int, new: int) -> None:
+        async with self.db.transaction() as session:
+            await chats.migrate_chat(session, old, new, self.clock.now())
+        log.info("sender.chat_migrated")
+
+    async def _unreachable(self, row: Claimed, reason: str, ids: list[int]) -> None:
+        async with self.db.transaction() as session:
+            await chats.mark_unreachable(session, row.chat_id, self.clock.now())
+        self._final(row, "unreachable", reason, ids)
+
+    # -- recording answers ---------------------------------------------------------------------
+    def _values(self, row: Claimed, state: str, reason: str | None, ids: list[int],
+                **extra: Any) -> dict[str, Any]:
+        values = {"rid": row.id, "state": state, "reason": reason[:200] if reason else None,
+                  "message_ids": ids, "chat_id": row.chat_id, "attempts": row.attempts,
+                  "lost_answers": row.lost_answers, "parts_sent": row.parts_sent,
+                  "claimed_by": None, "next_attempt_at": self.clock.now(),
+                  "updated_at": self.clock.now()}
+        values.update(extra)
+        return values
+
+    def _final(self, row: Claimed, state: str, reason: str | None, ids: list[int]) -> None:
+        self._pending.append(self._values(row, state, reason, ids, parts_sent=len(ids)))
+
+    def _retry(self, row: Claimed, reason: str, lost: bool, ids: list[int] | None = None,
+               parts_sent: int | None = None) -> None:
+        row.attempts += 1
+        row.lost_answers += 1 if lost else 0
+        ids = ids if ids is not None else row.message_ids
+        parts = parts_sent if parts_sent is not None else row.parts_sent
+        if row.attempts >= MAX_ATTEMPTS:
+            self._pending.append(self._values(
+                row, "failed", f"gave up after {row.attempts} attempts: {reason}", ids,
+                parts_sent=parts))
+            return
+        delay = timedelta(seconds=min(2 ** row.attempts, 60))
+        self._pending.append(self._values(row, "sending", reason, ids, parts_sent=parts,
+                                          next_attempt_at=self.clock.now() + delay))
+        log.info("sender.retry row=%d attempt=%d lost=%s", row.id, row.attempts, lost)
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            return
+        async with self._flushing:
+            batch, self._pending = self._pending, []
+            if batch:
+                await self._write(batch)
+
+    async def _write(self, values: list[dict[str, Any]]) -> None:
+        """Record answers in one executemany; retried until the database takes them."""
+        table = OutboxRow.__table__
+        statement = table.update().where(table.c.id == bindparam("rid"))
+        delay = 0.2
+        while True:
+            try:
+                async with self.db.transaction() as session:
+                    connection = await session.connection()
+                    await connection.execute(statement, values)
+                return
+            except Exception:
+                log.warning("sender.write_failed rows=%d", len(values), exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
+
+    async def take_back(self, alive: set[str] | None) -> int:
+        """Rows claimed by a dead instance go back to the queue, possibly duplicated."""
+        async with self.db.transaction() as session:
+            stmt = update(OutboxRow).where(OutboxRow.state == "sending",
+                                           OutboxRow.claimed_by.is_not(None))
+            if alive is not None:
+                stmt = stmt.where(OutboxRow.claimed_by.not_in(alive or {""}))
+            result = await session.execute(stmt.values(
+                claimed_by=None, lost_answers=OutboxRow.lost_answers + 1))
+        if result.rowcount:
+            log.info("sender.rows_taken_back count=%d", result.rowcount)
+            self.wake()
+        return result.rowcount or 0
+
+
+def plan(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The Bot API requests one outbox row makes: a text may be several parts."""
+    common: dict[str, Any] = {}
+    if payload.get("protect_content"):
+        common["protect_content"] = True
+    markup = None
+    if payload.get("buttons"):
+        markup = InlineKeyboardMarkup.de_json({"inline_keyboard": payload["buttons"]}, None)
+    if payload.get("poll"):
+        return [("sendPoll", {**payload["poll"], **common, "reply_markup": markup})]
+    for kind, method in (("document", "sendDocument"), ("photo", "sendPhoto")):
+        media = payload.get(kind)
+        if media:
+            content = media.get("file_id") or base64.b64decode(media["content_b64"])
+            kwargs: dict[str, Any] = {kind: content, **common, "reply_markup": markup}
+            if kind == "document" and media.get("filename"):
+                kwargs["filename"] = media["filename"]
+            if payload.get("caption"):
+                kwargs.update(caption=payload["caption"], parse_mode=ParseMode.HTML)
+            return [(method, kwargs)]
+    parts = split_html(payload.get("text") or "")
+    preview = LinkPreviewOptions(is_disabled=bool(payload.get("disable_preview", True)))
+    requests = []
+    for number, part in enumerate(parts):
+        last = number == len(parts) - 1
+        requests.append(("sendMessage", {
+            "text": part, "parse_mode": ParseMode.HTML, "link_preview_options": preview,
+            "reply_markup": markup if last else None, **common}))
+    return requests
