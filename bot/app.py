@@ -18,7 +18,6 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 import handlers
-from bot import liveness
 from bot.clock import Clock, clock_from_settings
 from bot.commands import publish_default
 from bot.config import Settings
@@ -30,6 +29,7 @@ from bot.delivery.progress import ProgressReporter
 from bot.delivery.sender import Sender
 from bot.intake.dispatcher import Dispatcher
 from bot.intake.polling import Poller
+from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
 from bot.services import maintenance
@@ -79,7 +79,8 @@ class BotService:
         self.progress = ProgressReporter(self.application, self.db, self.clock,
                                          settings.send_rate, settings.default_language,
                                          settings.timezone)
-        self.sender = Sender(self.application, self.db, self.clock, self.instance,
+        self.liveness = Liveness(self.db, self.instance)
+        self.sender = Sender(self.application, self.db, self.clock, self.liveness,
                              concurrency=send_concurrency, on_progress=self.progress.tick)
         self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance,
                                wake_sender=self.sender.wake)
@@ -90,15 +91,15 @@ class BotService:
                              timeout=settings.poll_timeout)
         self._started = False
         self._heart: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         await upgrade_database(self.db)
         await self.clock.sync()
         await self.application.initialize()
         self.runtime.bot_username = self.application.bot.username or ""
-        await liveness.beat(self.db, self.instance)
-        await self.scheduler.take_back(
-            None if self.db.is_sqlite else await liveness.alive(self.db))
+        await self.liveness.start()
+        await self._take_back()
         await maintenance.ensure_scheduled(self.db, self.clock.now())
         await publish_default(self.application.bot, self.settings.default_language)
         await self.application.start()
@@ -107,26 +108,33 @@ class BotService:
             self._sweep, interval=self.settings.sweep_interval, first=0.1, name="sweeper",
             job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
-        await self.sender.take_back(None if self.db.is_sqlite else await liveness.alive(self.db))
         await self.sender.start()
         await self.dispatcher.start()
         await self.poller.start()
+        self.liveness.first_start = False
         self._heart = asyncio.create_task(self._heartbeat(), name="heartbeat")
         self._started = True
         log.info("bot.started instance=%s", self.instance)
 
     async def _heartbeat(self) -> None:
         """Keep this instance's row fresh, and take back the claims of instances that died."""
-        while True:
-            await asyncio.sleep(liveness.BEAT_EVERY_S)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=BEAT_EVERY_S)
+                return
             try:
-                await liveness.beat(self.db, self.instance)
-                alive = await liveness.alive(self.db)
-                await self.dispatcher.take_back(alive)
-                await self.scheduler.take_back(alive)
-                await self.sender.take_back(alive)
+                await self.liveness.beat()
+                await self._take_back()
             except Exception:
                 log.warning("liveness.beat_failed", exc_info=True)
+
+    async def _take_back(self) -> None:
+        """Claims of instances that died (a SQLite start: of the previous process) go back."""
+        dead = await self.liveness.dead_claimers()
+        if dead:
+            await self.dispatcher.take_back(dead)
+            await self.scheduler.take_back(dead)
+            await self.sender.take_back(dead)
 
     async def _sweep(self, _context: object) -> None:
         try:
@@ -136,10 +144,9 @@ class BotService:
 
     async def stop(self) -> None:
         if self._started:
+            self._stopping.set()
             if self._heart is not None:
-                self._heart.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._heart
+                await self._heart
             await self.poller.stop()
             await self.dispatcher.stop()
             await self.sender.stop()
@@ -147,8 +154,10 @@ class BotService:
                 await self.application.stop()
             with contextlib.suppress(Exception):
                 await self.application.shutdown()
-            with contextlib.suppress(Exception):
-                await liveness.forget(self.db, self.instance)
+            try:
+                await self.liveness.stop()
+            except Exception:
+                log.warning("liveness.stop_failed", exc_info=True)
             self._started = False
         await self.clock.aclose()
         await self.db.dispose()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -83,14 +83,15 @@ class Scheduler:
     def register(self, kind: TaskKind) -> None:
         self.kinds[kind.name] = kind
 
-    async def take_back(self, alive: set[str] | None) -> int:
-        """Runs cut short by a dead instance go back to pending (`alive=None`: all of them)."""
+    async def take_back(self, dead: set[str]) -> int:
+        """Runs cut short by an instance that died go back to pending."""
+        if not dead:
+            return 0
         async with self.db.transaction() as session:
-            stmt = update(ScheduledTask).where(ScheduledTask.status == "running")
-            if alive is not None:
-                stmt = stmt.where(or_(ScheduledTask.claimed_by.is_(None),
-                                      ScheduledTask.claimed_by.not_in(alive or {""})))
-            result = await session.execute(stmt.values(status="pending", claimed_by=None))
+            result = await session.execute(
+                update(ScheduledTask)
+                .where(ScheduledTask.status == "running", ScheduledTask.claimed_by.in_(dead))
+                .values(status="pending", claimed_by=None))
         if result.rowcount:
             log.info("scheduler.runs_taken_back count=%d", result.rowcount)
         return result.rowcount or 0

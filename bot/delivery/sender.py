@@ -30,17 +30,18 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TimedOut
 from telegram.ext import Application
 
-from bot import leases
 from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import OutboxRow
 from bot.delivery.split import split_html
+from bot.liveness import Liveness
 from bot.services import chats
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
 LEASE = "sender"
+RENEW_EVERY_S = 2.0
 GONE = ("chat not found", "user not found", "peer_id_invalid", "group chat was deactivated")
 
 
@@ -57,8 +58,10 @@ class Claimed:
 
 class Sender:
     def __init__(self, application: Application, db: Database, clock: Clock,  # type: ignore[type-arg]
-                 instance: str, concurrency: int = 8, on_progress: Any = None) -> None:
+                 liveness: Liveness, concurrency: int = 8, on_progress: Any = None) -> None:
         self.application = application
+        self.liveness = liveness
+        instance = liveness.instance
         self.db = db
         self.clock = clock
         self.instance = instance
@@ -70,6 +73,7 @@ class Sender:
         self._pending: list[dict[str, Any]] = []
         self._flushing = asyncio.Lock()
         self.holding = False
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -78,26 +82,32 @@ class Sender:
         self._task = asyncio.create_task(self._run(), name="sender")
 
     async def stop(self) -> None:
+        """Stop claiming, let the sends in flight finish and record them, release the lease."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=5)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         if self._workers:
             await asyncio.wait(self._workers, timeout=10)
         await self._flush()
         if self.holding:
-            await leases.release(self.db, LEASE, self.instance)
+            await self.liveness.release(LEASE)
             self.holding = False
 
     # -- the loop ------------------------------------------------------------------------------
     async def _run(self) -> None:
         renew_at = 0.0
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             try:
                 if loop.time() >= renew_at:
-                    self.holding = await leases.acquire(self.db, LEASE, self.instance)
-                    renew_at = loop.time() + leases.RENEW_EVERY_S
+                    self.holding = await self.liveness.hold(LEASE)
+                    renew_at = loop.time() + RENEW_EVERY_S
                 if not self.holding:
                     await self._sleep(1.0)
                     continue
@@ -268,15 +278,15 @@ class Sender:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5)
 
-    async def take_back(self, alive: set[str] | None) -> int:
-        """Rows claimed by a dead instance go back to the queue, possibly duplicated."""
+    async def take_back(self, dead: set[str]) -> int:
+        """Rows claimed by an instance that died go back to the queue, possibly duplicated."""
+        if not dead:
+            return 0
         async with self.db.transaction() as session:
-            stmt = update(OutboxRow).where(OutboxRow.state == "sending",
-                                           OutboxRow.claimed_by.is_not(None))
-            if alive is not None:
-                stmt = stmt.where(OutboxRow.claimed_by.not_in(alive or {""}))
-            result = await session.execute(stmt.values(
-                claimed_by=None, lost_answers=OutboxRow.lost_answers + 1))
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.state == "sending", OutboxRow.claimed_by.in_(dead))
+                .values(claimed_by=None, lost_answers=OutboxRow.lost_answers + 1))
         if result.rowcount:
             log.info("sender.rows_taken_back count=%d", result.rowcount)
             self.wake()

@@ -141,6 +141,43 @@ def _add_group(emu: Emulator, b: dict[str, Any]) -> Any:
     return chat_json(chat)
 
 
+POPULATE_MAX = 1_000_000
+
+
+@verb("populate")
+def _populate(emu: Emulator, b: dict[str, Any]) -> Any:
+    """An audience in one call, for benchmarks: ``{"private": N, "groups": M, "prefix": "p",
+    "supergroup": false, "language_code": null}`` makes N users whose private chat with the bot is
+    open (as after /start) and M groups the bot is a member of, all with one admin (made too).
+    No updates are queued: the bot learns nothing of them. Answers ``{"private": [ids],
+    "groups": [ids], "admin": id or null}``."""
+    private, groups = int(b.get("private", 0)), int(b.get("groups", 0))
+    if not (0 <= private <= POPULATE_MAX and 0 <= groups <= POPULATE_MAX):
+        raise DriverError(f"private and groups must be between 0 and {POPULATE_MAX}")
+    prefix = str(b.get("prefix", "p"))
+    language = b.get("language_code")
+    world = emu.world
+    private_ids = []
+    for i in range(private):
+        chat = world.private_chat(world.add_user(f"{prefix}{i}", language_code=language))
+        chat.started = True
+        private_ids.append(chat.id)
+    group_ids = []
+    admin = None
+    if groups:
+        admin = world.add_user(f"{prefix}-admin", language_code=language)
+        supergroup = bool(b.get("supergroup", False))
+        for i in range(groups):
+            chat = world.add_group(f"{prefix} group {i}", supergroup=supergroup)
+            chat.members[admin.id] = "creator"
+            chat.bot_status = "member"
+            chat.was_member = True
+            group_ids.append(chat.id)
+    world.changed()
+    return {"private": private_ids, "groups": group_ids,
+            "admin": admin.id if admin is not None else None}
+
+
 @verb("add_bot")
 def _add_bot(emu: Emulator, b: dict[str, Any]) -> Any:
     msg = emu.add_bot(_req(b, "chat"), by=emu.user(_req(b, "by")), admin=bool(b.get("admin")))

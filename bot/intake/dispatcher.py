@@ -15,7 +15,6 @@ import logging
 from telegram import Update
 from telegram.ext import Application
 
-from bot import liveness
 from bot.clock import Clock
 from bot.db.engine import Database
 from bot.intake import store
@@ -41,12 +40,11 @@ class Dispatcher:
         self._wake.set()
 
     async def start(self) -> None:
-        await self.take_back(None if self.db.is_sqlite else await liveness.alive(self.db))
         self._loop_task = asyncio.create_task(self._loop(), name="dispatcher")
 
-    async def take_back(self, alive: set[str] | None) -> None:
-        """Hand back updates claimed by dead instances (all claims when `alive` is None)."""
-        taken = await store.take_back_claims(self.db, alive)
+    async def take_back(self, dead: set[str]) -> None:
+        """Hand back updates claimed by instances that died."""
+        taken = await store.take_back_claims(self.db, dead)
         if taken:
             log.info("intake.claims_taken_back count=%d", taken)
             self.wake()
@@ -56,9 +54,12 @@ class Dispatcher:
         self._stopping = True
         self._wake.set()
         if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._loop_task), timeout=5)
+            except TimeoutError:
+                self._loop_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._loop_task
         if self._running:
             await asyncio.wait(self._running, timeout=10)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import Database
@@ -112,14 +112,15 @@ async def mark_done(db: Database, update_ids: list[int], now: datetime) -> None:
         )
 
 
-async def take_back_claims(db: Database, alive: set[str] | None) -> int:
-    """Return claims of dead instances to the queue (`alive=None`: every claim, a SQLite start)."""
+async def take_back_claims(db: Database, dead: set[str]) -> int:
+    """Return the updates claimed by dead instances to the queue."""
+    if not dead:
+        return 0
     async with db.transaction() as session:
-        stmt = update(SavedUpdate).where(SavedUpdate.status == "handling")
-        if alive is not None:
-            stmt = stmt.where(or_(SavedUpdate.claimed_by.is_(None),
-                                  SavedUpdate.claimed_by.not_in(alive or {""})))
-        result = await session.execute(stmt.values(status="received", claimed_by=None))
+        result = await session.execute(
+            update(SavedUpdate)
+            .where(SavedUpdate.status == "handling", SavedUpdate.claimed_by.in_(dead))
+            .values(status="received", claimed_by=None))
         return result.rowcount or 0
 
 
