@@ -70,8 +70,9 @@ class Sender:
         self._wake = asyncio.Event()
         self._workers: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
-        self._pending: list[dict[str, Any]] = []
-        self._flushing = asyncio.Lock()
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._to_write = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
         self.holding = False
         self._stopping = False
 
@@ -79,6 +80,7 @@ class Sender:
         self._wake.set()
 
     async def start(self) -> None:
+        self._writer = asyncio.create_task(self._write_loop(), name="sender-writer")
         self._task = asyncio.create_task(self._run(), name="sender")
 
     async def stop(self) -> None:
@@ -94,6 +96,10 @@ class Sender:
                     await self._task
         if self._workers:
             await asyncio.wait(self._workers, timeout=10)
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
         await self._flush()
         if self.holding:
             await self.liveness.release(LEASE)
@@ -120,7 +126,6 @@ class Sender:
                 if self.on_progress is not None:
                     await self.on_progress()
                 if not claimed:
-                    await self._flush()
                     await self._sleep(0.5 if self._workers else 1.0)
             except asyncio.CancelledError:
                 raise
@@ -166,7 +171,7 @@ class Sender:
             await self._deliver_parts(row)
         except Exception as exc:  # a bug must not lose the row: retry it later
             log.exception("sender.deliver_failed row=%d", row.id)
-            self._retry(row, type(exc).__name__, lost=False)
+            await self._retry(row, type(exc).__name__, lost=False)
 
     async def _deliver_parts(self, row: Claimed) -> None:
         requests = plan(row.payload)
@@ -187,20 +192,20 @@ class Sender:
                 if any(text in exc.message.lower() for text in GONE):
                     await self._unreachable(row, exc.message, ids)
                 else:
-                    self._final(row, "failed", exc.message, ids)
+                    await self._final(row, "failed", exc.message, ids)
                 return
             except TimedOut:
-                self._retry(row, "timed out", lost=True, ids=ids, parts_sent=index)
+                await self._retry(row, "timed out", lost=True, ids=ids, parts_sent=index)
                 return
             except NetworkError as exc:
-                self._retry(row, exc.message, lost=False, ids=ids, parts_sent=index)
+                await self._retry(row, exc.message, lost=False, ids=ids, parts_sent=index)
                 return
             ids.append(message.message_id)
             index += 1
             if index < len(requests):  # a part landed: record it before the next one
                 await self._write([self._values(row, "sending", None, ids, parts_sent=index,
                                                 claimed_by=self.instance)])
-        self._final(row, "sent", None, ids)
+        await self._final(row, "sent", None, ids)
 
     async def _send(self, method: str, chat_id: int, kwargs: dict[str, Any]) -> Message:
         bot = self.application.bot
@@ -222,7 +227,7 @@ class Sender:
     async def _unreachable(self, row: Claimed, reason: str, ids: list[int]) -> None:
         async with self.db.transaction() as session:
             await chats.mark_unreachable(session, row.chat_id, self.clock.now())
-        self._final(row, "unreachable", reason, ids)
+        await self._final(row, "unreachable", reason, ids)
 
     # -- recording answers ---------------------------------------------------------------------
     def _values(self, row: Claimed, state: str, reason: str | None, ids: list[int],
@@ -235,32 +240,52 @@ class Sender:
         values.update(extra)
         return values
 
-    def _final(self, row: Claimed, state: str, reason: str | None, ids: list[int]) -> None:
-        self._pending.append(self._values(row, state, reason, ids, parts_sent=len(ids)))
+    async def _record(self, values: dict[str, Any]) -> None:
+        """Hand the answer to the writer and wait until it is committed.
 
-    def _retry(self, row: Claimed, reason: str, lost: bool, ids: list[int] | None = None,
-               parts_sent: int | None = None) -> None:
+        A worker frees its slot only once its row's answer is in the database, so at any moment
+        at most `concurrency` rows are claimed without a recorded answer: the sends in flight.
+        The writer commits whatever answers are waiting in one transaction (group commit).
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((values, done))
+        self._to_write.set()
+        await done
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._to_write.wait()
+            self._to_write.clear()
+            await self._flush()
+
+    async def _final(self, row: Claimed, state: str, reason: str | None,
+                     ids: list[int]) -> None:
+        await self._record(self._values(row, state, reason, ids, parts_sent=len(ids)))
+
+    async def _retry(self, row: Claimed, reason: str, lost: bool,
+                     ids: list[int] | None = None, parts_sent: int | None = None) -> None:
         row.attempts += 1
         row.lost_answers += 1 if lost else 0
         ids = ids if ids is not None else row.message_ids
         parts = parts_sent if parts_sent is not None else row.parts_sent
         if row.attempts >= MAX_ATTEMPTS:
-            self._pending.append(self._values(
+            await self._record(self._values(
                 row, "failed", f"gave up after {row.attempts} attempts: {reason}", ids,
                 parts_sent=parts))
             return
         delay = timedelta(seconds=min(2 ** row.attempts, 60))
-        self._pending.append(self._values(row, "sending", reason, ids, parts_sent=parts,
-                                          next_attempt_at=self.clock.now() + delay))
+        await self._record(self._values(row, "sending", reason, ids, parts_sent=parts,
+                                        next_attempt_at=self.clock.now() + delay))
         log.info("sender.retry row=%d attempt=%d lost=%s", row.id, row.attempts, lost)
 
     async def _flush(self) -> None:
-        if not self._pending:
+        batch, self._pending = self._pending, []
+        if not batch:
             return
-        async with self._flushing:
-            batch, self._pending = self._pending, []
-            if batch:
-                await self._write(batch)
+        await self._write([values for values, _ in batch])
+        for _, done in batch:
+            if not done.done():
+                done.set_result(None)
 
     async def _write(self, values: list[dict[str, Any]]) -> None:
         """Record answers in one executemany; retried until the database takes them."""
