@@ -14,8 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 
-from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder
 
 import handlers
 from bot.clock import Clock, clock_from_settings
@@ -47,7 +46,6 @@ def build_application(settings: Settings, pacer: Pacer, *, connect_timeout: floa
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.api_file_url)
         .updater(None)
-        .defaults(Defaults(parse_mode=ParseMode.HTML))
         .rate_limiter(PacedRateLimiter(pacer))
         .connect_timeout(connect_timeout)
         .read_timeout(read_timeout)

@@ -166,3 +166,33 @@ async def test_progress_is_edited_and_ends_with_totals_and_reasons(emu: Emulator
     async with bot.db.sessions() as session:
         assert (await status(bot, fanout)).counts["unreachable"] == 1
         assert session is not None
+
+
+async def test_polls_documents_buttons_and_protected_content(emu: Emulator, bot) -> None:
+    import base64
+
+    audience = make_audience(emu, private=2, groups=2)
+    ids = [c.id for c in audience.chats]
+    buttons = [[{"text": "Recibido", "callback_data": "v1:ack"}]]
+    poll = {"question": "¿Prioridad?", "options": ["Ley de OSC", "Impuestos"],
+            "is_anonymous": False}
+    document = {"filename": "iniciativa.pdf",
+                "content_b64": base64.b64encode(b"%PDF-1.4 test").decode()}
+    async with bot.db.transaction() as session:
+        polls = await outbox.enqueue(session, "p", "poll", [
+            outbox.Outgoing(chat_id=c, poll=poll, protect_content=True) for c in ids],
+            bot.clock.now())
+        docs = await outbox.enqueue(session, "d", "doc", [
+            outbox.Outgoing(chat_id=c, document=document, caption="<b>Iniciativa</b>",
+                            buttons=buttons) for c in ids], bot.clock.now())
+    bot.sender.wake()
+    await finished(bot, polls)
+    await finished(bot, docs)
+    for chat in audience.chats:
+        sent = emu.bot_messages(chat)
+        poll_msg = next(m for m in sent if m.poll is not None)
+        doc_msg = next(m for m in sent if m.document is not None)
+        assert poll_msg.protect_content and poll_msg.poll.question == "¿Prioridad?"
+        assert doc_msg.document.filename == "iniciativa.pdf"
+        assert doc_msg.document.content == b"%PDF-1.4 test"
+        assert doc_msg.caption == "Iniciativa" and doc_msg.buttons[0][0].text == "Recibido"
