@@ -1,4 +1,9 @@
-"""Thin Telegram handlers: parse the update, check the role, call a service, render the reply."""
+"""Thin Telegram handlers: parse the update, check the role, call a service, render the reply.
+
+Each capability module has `register(application)` adding its commands; buttons register with
+`handlers.buttons.on`, free-text steps with `handlers.steps.step`. The catch-alls (buttons, free
+text, the error handler) are added last.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,20 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import buttons, chat_events, errors, flows, language, start, timezone
+from handlers import (
+    buttons,
+    chat_events,
+    coordination,
+    errors,
+    flows,
+    language,
+    organisations,
+    registration,
+    start,
+    timezone,
+)
+
+CAPABILITIES = (registration, organisations, coordination)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -20,6 +38,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("language", language.language_command))
     application.add_handler(CommandHandler("timezone", timezone.timezone_command))
     application.add_handler(CommandHandler("cancel", flows.cancel))
+    for module in CAPABILITIES:
+        module.register(application)
     application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(ChatMemberHandler(chat_events.my_chat_member,
                                               ChatMemberHandler.MY_CHAT_MEMBER))

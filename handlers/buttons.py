@@ -1,17 +1,31 @@
-"""Every button press arrives here: decode the data once, then hand the typed action on."""
+"""Every button press arrives here: decode the data once, then hand the typed action to the
+handler its module registered with `@on(ActionClass)`."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import callback_data as cd
-from handlers import language, timezone
 from handlers.common import here
 
 log = logging.getLogger(__name__)
+
+ButtonHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Any], Awaitable[None]]
+ROUTES: dict[type, ButtonHandler] = {}
+
+
+def on(*classes: type) -> Callable[[ButtonHandler], ButtonHandler]:
+    def register(handler: ButtonHandler) -> ButtonHandler:
+        for cls in classes:
+            ROUTES[cls] = handler
+        return handler
+
+    return register
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -19,12 +33,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     action = cd.decode(query.data)
-    match action:
-        case cd.SetLanguage():
-            await language.language_button(update, context, action)
-        case cd.SetTimezone() | cd.AskTimezoneName():
-            await timezone.timezone_button(update, context, action)
-        case _:
-            log.info("button.unknown")
-            where = await here(update, context)
-            await query.answer(where.t("This button is no longer valid."), show_alert=False)
+    handler = ROUTES.get(type(action)) if action is not None else None
+    if handler is None:
+        log.info("button.unknown")
+        where = await here(update, context)
+        await query.answer(where.t("This button is no longer valid."), show_alert=False)
+        return
+    await handler(update, context, action)

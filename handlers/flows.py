@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.services import conversations
-from handlers import timezone
-from handlers.common import Here, here, reply
-
-StepHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Here, str], Awaitable[None]]
-
-# flow name -> step name -> handler. Capabilities add their flows here.
-STEPS: dict[str, dict[str, StepHandler]] = {
-    timezone.FLOW: {timezone.STEP_NAME: timezone.answer_name},
-}
+from handlers.common import here, reply
+from handlers.steps import STEPS
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -27,7 +18,7 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     async with where.rt.db.transaction() as session:
         state = await conversations.current(session, where.chat_id, where.user_id,
                                             where.rt.clock.now())
-    handler = STEPS.get(state.flow, {}).get(state.step) if state else None
+    handler = STEPS.get((state.flow, state.step)) if state else None
     if handler is not None:
         await handler(update, context, where, message.text)
     elif where.private:

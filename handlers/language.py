@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import CHOICES, Text, language_name
 from bot.services import chats
+from handlers.buttons import on
 from handlers.callback_data import SetLanguage, encode
 from handlers.common import Here, anonymous_refusal, here, may_change_chat_settings, reply
 
@@ -62,6 +63,7 @@ async def apply(update: Update, where: Here, choice: str) -> None:
                                            name=_choice_name(choice, t)))
 
 
+@on(SetLanguage)
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           action: SetLanguage) -> None:
     where = await here(update, context)

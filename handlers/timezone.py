@@ -16,9 +16,11 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import Text
 from bot.services import chats, conversations
+from handlers.buttons import on
 from handlers.callback_data import AskTimezoneName, SetTimezone, encode
 from handlers.common import Here, here, may_change_chat_settings, reply
 from handlers.language import refuse
+from handlers.steps import step
 
 FLOW = "timezone"
 STEP_NAME = "name"
@@ -90,6 +92,7 @@ async def set_zone(update: Update, where: Here, text: str) -> bool:
     return True
 
 
+@on(SetTimezone, AskTimezoneName)
 async def timezone_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           action: SetTimezone | AskTimezoneName) -> None:
     where = await here(update, context)
@@ -122,6 +125,7 @@ async def ask_name(update: Update, where: Here) -> None:
                     markup=ForceReply(selective=True, input_field_placeholder=placeholder[:64]))
 
 
+@step(FLOW, STEP_NAME)
 async def answer_name(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
                       text: str) -> None:
     """The free-text step of the flow; a wrong name asks again and keeps the flow open."""

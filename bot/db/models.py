@@ -213,3 +213,94 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(40))
     expires_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Organisation(Base):
+    """A member of the coalition (DESIGN.md): who it is, where it works, what it follows and offers.
+
+    status: pending -> active | rejected; active <-> suspended; active -> left. `areas` are ISO
+    3166-2 states (`MX-JAL`) and/or ISO 3166-1 countries (`MX`); `topics` and `capacities` are
+    codes from bot/services/vocabulary.py.
+    """
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(8))
+    scope: Mapped[str] = mapped_column(String(12))
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    capacities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(4), default="es")
+    only_contacts_answer: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    requested_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    decided_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    approval_fanout_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_organisations_status", "status"),)
+
+
+class Contact(Base):
+    """A Telegram user who speaks for an organisation; a person belongs to at most one."""
+
+    __tablename__ = "contacts"
+
+    user_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    added_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_contacts_org", "org_id"),)
+
+
+class MemberChat(Base):
+    """A group that speaks for an organisation and receives the coalition's messages for it."""
+
+    __tablename__ = "member_chats"
+
+    chat_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    member_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    linked_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_member_chats_org", "org_id"),)
+
+
+class Invitation(Base):
+    """A single-use, expiring deep link: https://t.me/<bot>?start=inv_<code>."""
+
+    __tablename__ = "invitations"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True)
+    org_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    tier: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_by: Mapped[int] = mapped_column(TelegramId)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuditEntry(Base):
+    """What a coordinator (or contact) changed: ids and action names only (rule Q)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    org_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    target_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Chat, Conversation, OutboxRow, Person
+from bot.db.models import Chat, Conversation, MemberChat, OutboxRow, Person
 from bot.db.upsert import insert_ignore
 from bot.i18n import CHOICES
 
@@ -17,6 +17,7 @@ from bot.i18n import CHOICES
 CHAT_REFERENCES: list[tuple[Any, str, Any]] = [
     (OutboxRow, "chat_id", OutboxRow.state.in_(("queued", "sending"))),
     (Conversation, "chat_id", None),
+    (MemberChat, "chat_id", None),
 ]
 
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Coordinator
+from bot.db.models import Contact, Coordinator, Organisation
 
 # Telegram's stand-in for an anonymous group admin: never a known person.
 ANONYMOUS_ADMIN_ID = 1087968824
@@ -30,10 +30,15 @@ async def is_coordinator(session: AsyncSession, coordinator_ids: tuple[int, ...]
 
 
 async def role_of(session: AsyncSession, coordinator_ids: tuple[int, ...], user_id: int) -> Role:
-    """The person's role. Organisations and their contacts arrive with membership (issue 5)."""
+    """Coordinator, else member (a contact of an active organisation), else stranger."""
     if await is_coordinator(session, coordinator_ids, user_id):
         return Role.COORDINATOR
-    return Role.STRANGER
+    if user_id == ANONYMOUS_ADMIN_ID:
+        return Role.STRANGER
+    active = await session.execute(
+        select(Contact.user_id).join(Organisation, Organisation.id == Contact.org_id)
+        .where(Contact.user_id == user_id, Organisation.status == "active"))
+    return Role.MEMBER if active.scalar() is not None else Role.STRANGER
 
 
 async def coordinator_ids_all(session: AsyncSession, configured: tuple[int, ...]) -> list[int]:

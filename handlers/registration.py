@@ -1,0 +1,9 @@
+"""Registration of organisations: /register, invitations, approvals (issue 5)."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add this module's commands."""
