@@ -9,26 +9,28 @@ STAMP := $(VENV)/.installed
 .PHONY: install run test translations lint bench-emulator
 
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing into $(VENV) (log: $(VENV)/install.log)"
+	@( $(PY) -m pip install --disable-pip-version-check --upgrade pip && \
+	   $(PY) -m pip install --disable-pip-version-check -e '.[dev]' ) > $(VENV)/install.log 2>&1 \
+	   || (tail -n 30 $(VENV)/install.log; exit 1)
+	@touch $(STAMP)
 
 install: $(STAMP)
-	$(PY) tools/translations.py --compile >/dev/null
+	@$(PY) tools/translations.py --compile >/dev/null 2>&1 || $(PY) tools/translations.py --compile
 
 run: install
-	$(VENV)/bin/coalition-bot run
+	@$(VENV)/bin/coalition-bot run
 
 test: install
-	$(PY) tools/run_tests.py $(ARGS)
+	@$(PY) tools/run_tests.py $(ARGS)
 
 # After changing texts in the code: extract, update both catalogues, fill en, compile.
 translations: install
-	$(PY) tools/translations.py
+	@$(PY) tools/translations.py
 
 lint: install
-	$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff check .
 
 bench-emulator: install
-	$(PY) bench/emulator_throughput.py
+	@$(PY) bench/emulator_throughput.py

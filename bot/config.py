@@ -26,8 +26,8 @@ _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 # One line per setting: what it is and how to fix it, shown when it is wrong.
 FIXES: dict[str, str] = {
     "telegram_bot_token": "get a token from @BotFather in Telegram (/newbot) and set "
-    "TELEGRAM_BOT_TOKEN=123456:ABC... in .env; or try the bot without one: "
-    "`coalition-bot sandbox`",
+    "TELEGRAM_BOT_TOKEN=123456:ABC... in .env; or try the bot without Telegram: "
+    "`coalition-bot emulator` (README, 'Trying it without Telegram')",
     "telegram_api_base_url": "use https://api.telegram.org/bot (the default) or "
     "http://HOST:PORT/bot for a self-hosted Bot API server or `coalition-bot emulator`",
     "database_url": "use sqlite+aiosqlite:///path/to/file.db or "
@@ -195,7 +195,8 @@ def load_settings(require_token: bool = False, **overrides: object) -> Settings:
     if require_token and settings.telegram_bot_token is None:
         raise ConfigError(
             "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather in Telegram (/newbot) and "
-            "put TELEGRAM_BOT_TOKEN=123456:ABC... in .env, or try the bot without one: "
-            "`coalition-bot sandbox` (or `coalition-bot emulator` and point the bot at it)."
+            "put TELEGRAM_BOT_TOKEN=123456:ABC... in .env, or try the bot without Telegram: "
+            "run `coalition-bot emulator` and point the bot at it (README, 'Trying it without "
+            "Telegram')."
         )
     return settings

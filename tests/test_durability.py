@@ -98,7 +98,7 @@ async def test_missing_token_stops_with_one_clear_line(tmp_path: Path, emu: Emul
     assert "Traceback" not in output
     lines = [line for line in output.splitlines() if line.strip()]
     assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0] and "@BotFather" in lines[0]
-    assert "sandbox" in lines[0]
+    assert "coalition-bot emulator" in lines[0]
 
 
 async def test_bad_setting_names_itself(tmp_path: Path, emu: Emulator) -> None:
