@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 REDACTED = "[REDACTED]"
 _CAPS = {"telegram": logging.INFO, "httpx": logging.WARNING, "httpcore": logging.WARNING,
-         "apscheduler": logging.INFO, "aiosqlite": logging.INFO, "asyncio": logging.INFO}
+         "apscheduler": logging.WARNING, "aiosqlite": logging.INFO, "asyncio": logging.INFO}
 
 _secrets: list[str] = []
 _base_factory = logging.getLogRecordFactory()
