@@ -1,9 +1,518 @@
-"""An organisation's own business: /link, /profile, /contacts, /leave (issue 5)."""
+"""An organisation's own business: /link, /profile, /contacts, /leave (issue 5), and migrations.
+
+Rule R: only a contact of an active organisation may change it, and every button re-checks the
+presser, whose organisation comes from the database, never from the button's data. /link also
+needs the person to administer the group (Telegram's word, `getChatAdministrators`), because a
+contact must not enrol a group of strangers. Public and large groups are flagged when linked:
+everything the coalition sends to a member chat reaches everyone in it.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import dataclasses
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot import i18n
+from bot.db.models import Organisation
+from bot.delivery.outbox import Outgoing
+from bot.i18n import N_, Text
+from bot.runtime import runtime_of
+from bot.services import chats, conversations, members_view, membership
+from bot.services import vocabulary as v
+from handlers.buttons import on
+from handlers.callback_data import action, encode
+from handlers.common import Build, Here, anonymous_refusal, here, is_group_admin, reply
+from handlers.steps import step
+
+log = logging.getLogger(__name__)
+
+LARGE_GROUP = 50
+FLOW, STEP_NAME = "profile", "name"
+STATUS: dict[str, str] = {
+    "pending": N_("Waiting for approval"),
+    "active": N_("Active"),
+    "suspended": N_("Suspended"),
+    "left": N_("Left the coalition"),
+    "rejected": N_("Not approved"),
+}
+LISTS = {"t": ("topics", v.TOPICS), "c": ("capacities", v.CAPACITIES)}
+
+
+# -- button data (decoded in handlers/callback_data.py like every other) ------------------------
+
+@action("pfn")
+@dataclasses.dataclass(frozen=True)
+class EditName:
+    """Ask for a new name (free text)."""
+
+
+@action("pfl")
+@dataclasses.dataclass(frozen=True)
+class SetOrgLanguage:
+    language: str
+
+    def valid(self) -> bool:
+        return self.language in v.LANGUAGES
+
+
+@action("pfe")
+@dataclasses.dataclass(frozen=True)
+class EditList:
+    """Show the toggles of a list ('t' topics, 'c' capacities) or, with 'm', the main buttons."""
+
+    which: str
+
+    def valid(self) -> bool:
+        return self.which in ("t", "c", "m")
+
+
+@action("pft")
+@dataclasses.dataclass(frozen=True)
+class ToggleItem:
+    which: str
+    index: int
+
+    def valid(self) -> bool:
+        return self.which in LISTS and 0 <= self.index < len(LISTS[self.which][1])
+
+
+@action("pfa")
+@dataclasses.dataclass(frozen=True)
+class ToggleAnswering:
+    """Flip "only our contacts answer for us" (rule A)."""
+
+
+@action("ctrm")
+@dataclasses.dataclass(frozen=True)
+class RemoveContact:
+    user_id: int
+
+    def valid(self) -> bool:
+        return self.user_id > 0
+
+
+@action("leave")
+@dataclasses.dataclass(frozen=True)
+class ConfirmLeave:
+    org_id: int
+
+    def valid(self) -> bool:
+        return self.org_id > 0
+
+
+@action("leaveno")
+@dataclasses.dataclass(frozen=True)
+class KeepMembership:
+    """The person changed their mind."""
+
+
+# -- shared refusals -----------------------------------------------------------------------------
+
+def _not_contact(t: Text) -> str:
+    return t("Only the contacts of an active member organisation can do this.")
+
+
+def _private_only(t: Text) -> str:
+    return t("Please send this command to me in our private chat, not in a group.")
+
+
+async def _contact_org(update: Update, where: Here) -> Organisation | None:
+    """The presser's active organisation, or a refusal already sent (in private only)."""
+    if where.anonymous:
+        await reply(update, where, anonymous_refusal)
+        return None
+    if not where.private:
+        await reply(update, where, _private_only)
+        return None
+    async with where.rt.db.transaction() as session:
+        org = await members_view.active_org_of(session, where.user_id)
+    if org is None:
+        await reply(update, where, _not_contact)
+    return org
+
+
+async def _button_org(update: Update, where: Here) -> Organisation | None:
+    """The presser's active organisation for a button; a polite alert otherwise."""
+    query = update.callback_query
+    assert query is not None
+    org = None
+    if not where.anonymous:
+        async with where.rt.db.transaction() as session:
+            org = await members_view.active_org_of(session, where.user_id)
+    if org is None:
+        log.info("organisations.button_refused")
+        await query.answer(where.t("Only the contacts of an active member organisation can do "
+                                   "this."), show_alert=True)
+    return org
+
+
+# -- /link and group migrations ------------------------------------------------------------------
+
+async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    where = await here(update, context)
+    if where.private:
+        await reply(update, where, lambda t: t(
+            "Send /link in the group you want to link, as one of its admins: it will then "
+            "receive the coalition's messages for your organisation."))
+        return
+    if where.anonymous:
+        await reply(update, where, anonymous_refusal)
+        return
+    async with where.rt.db.transaction() as session:
+        org = await members_view.active_org_of(session, where.user_id)
+    if org is None:
+        await reply(update, where, _not_contact)
+        return
+    if not await is_group_admin(context, where.chat_id, where.user_id):
+        await reply(update, where, lambda t: t(
+            "Only an admin of this group can link it to an organisation."))
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    public = bool(chat.username)
+    try:
+        count: int | None = await context.bot.get_chat_member_count(where.chat_id)
+    except TelegramError:
+        count = None
+    try:
+        async with where.rt.db.transaction() as session:
+            org = await members_view.active_org_of(session, where.user_id)
+            if org is None:
+                raise membership.MembershipError(membership.Refusal.NOT_ACTIVE)
+            await membership.link_chat(session, org, where.chat_id, where.user_id, public, count,
+                                       where.rt.clock.now())
+    except membership.MembershipError as exc:
+        log.info("organisations.link_refused reason=%s", exc.refusal.value)
+        if exc.refusal is membership.Refusal.LINKED_ELSEWHERE:
+            await reply(update, where, lambda t: t(
+                "This group is already linked to another organisation. One of that "
+                "organisation's contacts must write to the coordinators first."))
+        else:
+            await reply(update, where, _not_contact)
+        return
+    log.info("organisations.linked org=%s", org.id)
+    large = count is not None and count > LARGE_GROUP
+
+    def build(t: Text) -> str:
+        lines = [t("Done: this group now receives the coalition's messages for <b>{name}</b>.",
+                   name=org.name)]
+        if public:
+            lines.append(t("⚠️ This group is <b>public</b>: anyone can find it and read what "
+                           "the coalition sends here. Consider a private group."))
+        if large:
+            lines.append(t("⚠️ This group has <b>{n}</b> members: alerts sent here reach all "
+                           "of them.", n=t.number(count or 0)))
+        return "\n\n".join(lines)
+
+    await reply(update, where, build)
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: its chat (and member chat) moves to the new id, once.
+
+    Telegram announces it twice (in the old chat and the new one), and the sender may meet it
+    first as ChatMigrated; `migrate_chat` moves nothing the second time. Two announcements
+    handled at the same moment can race on the new row: the loser retries once and finds it.
+    """
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat_id, int(message.migrate_to_chat_id)
+    elif message.migrate_from_chat_id:
+        old, new = int(message.migrate_from_chat_id), message.chat_id
+    else:
+        return
+    rt = runtime_of(context)
+    for attempt in (1, 2):
+        try:
+            async with rt.db.transaction() as session:
+                await chats.migrate_chat(session, old, new, rt.clock.now())
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    log.info("chat.migrated")
+
+
+# -- /profile ------------------------------------------------------------------------------------
+
+def _areas(org: Organisation, t: Text) -> str:
+    names = []
+    territories = t.locale.territories
+    for code in org.areas or []:
+        names.append(v.MX_STATES.get(code) or territories.get(code, code))
+    return ", ".join(names) or "—"
+
+
+def _labels(codes: list[str], known: dict[str, str], t: Text) -> str:
+    return ", ".join(t(known[c]) for c in codes if c in known) or t("none")
+
+
+def profile_text(org: Organisation, member_chats: int) -> Build:
+    def build(t: Text) -> str:
+        answering = (t("Only our contacts") if org.only_contacts_answer
+                     else t("Anyone in our member chats, or our contacts"))
+        return "\n".join([
+            t("<b>{name}</b>", name=org.name),
+            t("Kind: {value}", value=t(v.KINDS.get(org.kind, org.kind))),
+            t("Membership: {value}", value=t(v.TIERS.get(org.tier, org.tier))),
+            t("Scope: {value}", value=t(v.SCOPES.get(org.scope, org.scope))),
+            t("Works in: {value}", value=_areas(org, t)),
+            t("Topics it follows: {value}", value=_labels(org.topics or [], v.TOPICS, t)),
+            t("Capacities it offers: {value}",
+              value=_labels(org.capacities or [], v.CAPACITIES, t)),
+            t("Language: {value}", value=i18n.language_name(org.language, t.lang)),
+            t("Who answers for us: {value}", value=answering),
+            t("Status: {value}", value=t(STATUS.get(org.status, org.status))),
+            t("Member chats: {n}", n=t.number(member_chats)),
+        ])
+
+    return build
+
+
+def profile_keyboard(org: Organisation, where: Here) -> InlineKeyboardMarkup:
+    other = "en" if org.language == "es" else "es"
+    label = where.label
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(label(lambda t: t("Change name")), callback_data=encode(EditName())),
+         InlineKeyboardButton(label(lambda t: t("Language: {value}",
+                                                 value=i18n.language_name(other, t.lang))),
+                              callback_data=encode(SetOrgLanguage(other)))],
+        [InlineKeyboardButton(label(lambda t: t("Topics")), callback_data=encode(EditList("t"))),
+         InlineKeyboardButton(label(lambda t: t("Capacities")),
+                              callback_data=encode(EditList("c")))],
+        [InlineKeyboardButton(label(lambda t: t("Who answers for us")),
+                              callback_data=encode(ToggleAnswering()))],
+    ])
+
+
+def list_keyboard(org: Organisation, which: str, where: Here) -> InlineKeyboardMarkup:
+    field, known = LISTS[which]
+    chosen = set(getattr(org, field) or [])
+    buttons = [InlineKeyboardButton(("✅ " if code in chosen else "▫️ ")
+                                    + where.label(lambda t, lab=lab: t(lab)),
+                                    callback_data=encode(ToggleItem(which, i)))
+               for i, (code, lab) in enumerate(known.items())]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([InlineKeyboardButton(where.label(lambda t: t("Done")),
+                                      callback_data=encode(EditList("m")))])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _show_profile(update: Update, where: Here, org_id: int, which: str = "m") -> None:
+    """Send the profile (a command) or redraw it in place (a button)."""
+    async with where.rt.db.transaction() as session:
+        org = await session.get(Organisation, org_id)
+        assert org is not None
+        count = await members_view.member_chat_count(session, org_id)
+    build = profile_text(org, count)
+    markup = profile_keyboard(org, where) if which == "m" else list_keyboard(org, which, where)
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await query.edit_message_text(where.text(build), parse_mode=ParseMode.HTML,
+                                      reply_markup=markup)
+    else:
+        await reply(update, where, build, markup=markup)
+
+
+async def profile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    where = await here(update, context)
+    org = await _contact_org(update, where)
+    if org is not None:
+        await _show_profile(update, where, org.id)
+
+
+@on(EditName, SetOrgLanguage, EditList, ToggleItem, ToggleAnswering)
+async def profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                         pressed: object) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    org = await _button_org(update, where)
+    if org is None:
+        return
+    now = where.rt.clock.now()
+    which = "m"
+    async with where.rt.db.transaction() as session:
+        if isinstance(pressed, EditName):
+            await conversations.save(session, where.chat_id, where.user_id,
+                                     conversations.State(FLOW, STEP_NAME), now)
+        elif isinstance(pressed, SetOrgLanguage):
+            await members_view.set_language(session, org.id, pressed.language, where.user_id,
+                                            now)
+        elif isinstance(pressed, ToggleItem):
+            field, known = LISTS[pressed.which]
+            await members_view.toggle(session, org.id, field, list(known)[pressed.index],
+                                      where.user_id, now)
+            which = pressed.which
+        elif isinstance(pressed, ToggleAnswering):
+            await members_view.toggle_answering(session, org.id, where.user_id, now)
+        elif isinstance(pressed, EditList):
+            which = pressed.which
+    await query.answer()
+    if isinstance(pressed, EditName):
+        await reply(update, where, lambda t: t(
+            "Type the organisation's new name (2 to 120 characters), or /cancel."))
+        return
+    await _show_profile(update, where, org.id, which)
+
+
+@step(FLOW, STEP_NAME)
+async def answer_name(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                      text: str) -> None:
+    name = membership.clean_name(text)
+    if name is None:
+        await reply(update, where, lambda t: t(
+            "A name is 2 to 120 characters on one line. Type it again, or /cancel."))
+        return
+    async with where.rt.db.transaction() as session:
+        org = await members_view.active_org_of(session, where.user_id)
+        if org is not None:
+            await members_view.set_name(session, org.id, name, where.user_id,
+                                        where.rt.clock.now())
+        await conversations.finish(session, where.chat_id, where.user_id)
+    if org is None:
+        await reply(update, where, _not_contact)
+        return
+    await _show_profile(update, where, org.id)
+
+
+# -- /contacts ----------------------------------------------------------------------------------
+
+def _contacts_view(org: Organisation, ids: list[int], where: Here,
+                   ) -> tuple[Build, InlineKeyboardMarkup | None]:
+    def build(t: Text) -> str:
+        lines = [t("Contacts of <b>{name}</b>:", name=org.name)]
+        for uid in ids:
+            lines.append(t("• {id} (you)", id=uid) if uid == where.user_id
+                         else t("• {id}", id=uid))
+        if len(ids) == 1:
+            lines.append(t("An organisation keeps at least one contact."))
+        return "\n".join(lines)
+
+    markup = None
+    if len(ids) > 1:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+            where.label(lambda t, uid=uid: t("Remove {id}", id=uid)),
+            callback_data=encode(RemoveContact(uid)))] for uid in ids])
+    return build, markup
+
+
+async def contacts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    where = await here(update, context)
+    org = await _contact_org(update, where)
+    if org is None:
+        return
+    async with where.rt.db.transaction() as session:
+        ids = await membership.contacts_of(session, org.id)
+    build, markup = _contacts_view(org, ids, where)
+    await reply(update, where, build, markup=markup)
+
+
+@on(RemoveContact)
+async def remove_contact_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                                pressed: RemoveContact) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    org = await _button_org(update, where)
+    if org is None:
+        return
+    async with where.rt.db.transaction() as session:
+        refused = await members_view.remove_contact(session, org.id, pressed.user_id,
+                                                    where.user_id, where.rt.clock.now())
+        ids = await membership.contacts_of(session, org.id)
+    if refused is members_view.Change.LAST_CONTACT:
+        await query.answer(where.t("An organisation keeps at least one contact."),
+                           show_alert=True)
+        return
+    if refused is not None:
+        await query.answer(where.t("That person is not a contact of your organisation."),
+                           show_alert=True)
+        return
+    log.info("organisations.contact_removed org=%s", org.id)
+    await query.answer(where.t("Removed."))
+    build, markup = _contacts_view(org, ids, where)
+    if query.message is not None:
+        await query.edit_message_text(where.text(build), parse_mode=ParseMode.HTML,
+                                      reply_markup=markup)
+
+
+# -- /leave -------------------------------------------------------------------------------------
+
+async def leave_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    where = await here(update, context)
+    org = await _contact_org(update, where)
+    if org is None:
+        return
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton(where.label(lambda t: t("Yes, leave the coalition")),
+                             callback_data=encode(ConfirmLeave(org.id))),
+        InlineKeyboardButton(where.label(lambda t: t("No, stay")),
+                             callback_data=encode(KeepMembership())),
+    ]])
+    await reply(update, where, lambda t: t(
+        "Do you confirm that <b>{name}</b> leaves the coalition? Its member chats will stop "
+        "receiving the coalition's messages, and the coordinators will be told.",
+        name=org.name), markup=markup)
+
+
+def _left_notice(org_id: int, name: str) -> Build:
+    return lambda t: t("Organisation #{id} (<b>{name}</b>) has left the coalition.",
+                       id=org_id, name=name)
+
+
+@on(ConfirmLeave, KeepMembership)
+async def leave_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                       pressed: ConfirmLeave | KeepMembership) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    org = await _button_org(update, where)
+    if org is None:
+        return
+    if isinstance(pressed, KeepMembership):
+        await query.answer()
+        if query.message is not None:
+            await query.edit_message_text(where.text(lambda t: t(
+                "Nothing changed: your organisation stays in the coalition.")),
+                parse_mode=ParseMode.HTML)
+        return
+    if pressed.org_id != org.id:
+        await query.answer(where.t("Only the contacts of an active member organisation can do "
+                                   "this."), show_alert=True)
+        return
+    rt = where.rt
+    async with rt.db.transaction() as session:
+        recipients = await members_view.coordination_recipients(
+            session, rt.settings.coordinator_ids, rt.settings.coordination_chat_id)
+        notice = _left_notice(org.id, org.name)
+        notices = [Outgoing(chat_id=r.chat_id, text=i18n.render(
+            i18n.normalise(r.language) or (r.language if r.language == "both" else None)
+            or rt.settings.default_language, rt.settings.timezone, notice))
+            for r in recipients]
+        left = await members_view.leave(session, org.id, where.user_id, rt.clock.now(), notices)
+    if left:
+        rt.wake_sender()
+        log.info("organisations.left org=%s", org.id)
+    await query.answer()
+    if query.message is not None:
+        await query.edit_message_text(where.text(lambda t: t(
+            "<b>{name}</b> has left the coalition. Thank you for the work together.",
+            name=org.name)), parse_mode=ParseMode.HTML)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    """Add this module's commands."""
+    """Add this module's commands, and the handler of group migrations."""
+    application.add_handler(CommandHandler("link", link_command))
+    application.add_handler(CommandHandler("profile", profile_command))
+    application.add_handler(CommandHandler("contacts", contacts_command))
+    application.add_handler(CommandHandler("leave", leave_command))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
