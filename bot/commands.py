@@ -17,8 +17,17 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
     ("language", N_("Language of this chat")),
     ("timezone", N_("Time zone of this chat")),
     ("cancel", N_("Stop what you are doing")),
+    ("link", N_("Link this group to your organisation")),
+    ("profile", N_("Your organisation's profile")),
+    ("contacts", N_("Your organisation's contacts")),
+    ("leave", N_("Take your organisation out of the coalition")),
 ]
-COORDINATOR_COMMANDS: list[tuple[str, str]] = [*MEMBER_COMMANDS]
+COORDINATOR_COMMANDS: list[tuple[str, str]] = [
+    *MEMBER_COMMANDS,
+    ("members", N_("Member organisations, with filters")),
+    ("export", N_("Export members as a CSV file (private chat)")),
+    ("coordinators", N_("The coordinators: list, add, remove")),
+]
 
 
 def _commands(pairs: list[tuple[str, str]], lang: str) -> list[BotCommand]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.commands import MEMBER_COMMANDS
 from bot.db.models import Chat, Person
 from bot.emulator import Emulator
 from tests.helpers import eventually
@@ -22,14 +23,17 @@ async def test_menus_in_both_languages_and_for_coordinators(emu: Emulator, make_
     default = menu(emu, {"type": "default"})
     assert es["language"] == "Idioma de este chat" and en["language"] == "Language of this chat"
     assert default == es  # DEFAULT_LANGUAGE is es
-    assert set(es) == {"start", "help", "language", "timezone", "cancel"}
+    assert set(es) == {name for name, _ in MEMBER_COMMANDS}
+    assert {"start", "help", "language", "timezone", "cancel", "link", "profile", "contacts",
+            "leave"} <= set(es)
     assert menu(emu, {"type": "chat", "chat_id": coord.id}) == {}  # not reachable yet
     sent = emu.send(coord, "/start")
     await emu.wait_for_bot_message(emu.private_chat(coord), after=sent)
     await emu.wait_for(lambda: menu(emu, {"type": "chat", "chat_id": coord.id}),
                        what="the coordinator's own menu")
-    assert menu(emu, {"type": "chat", "chat_id": coord.id})["help"] == \
-        "What this bot does and what you can do"
+    own = menu(emu, {"type": "chat", "chat_id": coord.id})
+    assert own["help"] == "What this bot does and what you can do"
+    assert {"members", "export", "coordinators"} <= set(own) and "members" not in es
 
 
 async def test_blocking_and_unblocking_follow_the_person(emu: Emulator, bot) -> None:
