@@ -282,8 +282,8 @@ def profile_keyboard(org: Organisation, where: Here) -> InlineKeyboardMarkup:
     label = where.label
     return InlineKeyboardMarkup([
         [InlineKeyboardButton(label(lambda t: t("Change name")), callback_data=encode(EditName())),
-         InlineKeyboardButton(label(lambda t: t("Language: {value}",
-                                                 value=i18n.language_name(other, t.lang))),
+          # named in its own language, as /language does: whoever reads can find theirs
+         InlineKeyboardButton("🌐 " + i18n.language_name(other, other),
                               callback_data=encode(SetOrgLanguage(other)))],
         [InlineKeyboardButton(label(lambda t: t("Topics")), callback_data=encode(EditList("t"))),
          InlineKeyboardButton(label(lambda t: t("Capacities")),
@@ -309,9 +309,7 @@ def list_keyboard(org: Organisation, which: str, where: Here) -> InlineKeyboardM
 async def _show_profile(update: Update, where: Here, org_id: int, which: str = "m") -> None:
     """Send the profile (a command) or redraw it in place (a button)."""
     async with where.rt.db.transaction() as session:
-        org = await session.get(Organisation, org_id)
-        assert org is not None
-        count = await members_view.member_chat_count(session, org_id)
+        org, count = await members_view.profile(session, org_id)
     build = profile_text(org, count)
     markup = profile_keyboard(org, where) if which == "m" else list_keyboard(org, which, where)
     query = update.callback_query

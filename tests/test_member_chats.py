@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot.db.models import AuditEntry, Chat, Contact, MemberChat, OutboxRow, Person
 from bot.emulator import Emulator
+from bot.services import membership
 from tests.helpers import eventually
 from tests.org_helpers import ask, make_org, org_row, snapshot, started
 
@@ -183,7 +184,7 @@ async def test_profile_shows_everything_and_each_change_is_audited(emu: Emulator
     await emu.wait_for(lambda: "Vigilancia" in emu.message(shown).text, what="surveillance on")
     emu.press(ana, shown, label="Listo")
     await emu.wait_for(lambda: emu.message(shown).button(label="Capacidades"), what="main keys")
-    emu.press(ana, shown, label="Idioma: Inglés")
+    emu.press(ana, shown, label="🌐 English")
     await emu.wait_for(lambda: "Idioma: Inglés" in emu.message(shown).text, what="english")
     emu.press(ana, shown, label="Quién responde por nosotros")
     await emu.wait_for(lambda: "Solo nuestros contactos" in emu.message(shown).text,
@@ -224,7 +225,6 @@ async def test_contacts_remove_another_but_never_the_last(emu: Emulator, bot) ->
     luis = emu.add_user("Luis", user_id=2**40 + 3, language_code="es")
     org = await make_org(bot, ana.id, "Red")
     async with bot.db.transaction() as session:
-        from bot.services import membership
         await membership.add_contact(session, org, luis.id, ana.id, bot.clock.now())
     listing = await ask(emu, ana, "/contacts")
     assert f"{ana.id} (tú)" in listing.text and str(luis.id) in listing.text

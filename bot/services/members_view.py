@@ -71,6 +71,14 @@ async def member_chat_count(session: AsyncSession, org_id: int) -> int:
     return int(found.scalar_one())
 
 
+async def profile(session: AsyncSession, org_id: int) -> tuple[Organisation, int]:
+    """The organisation and how many of its member chats still receive its messages."""
+    org = await session.get(Organisation, org_id)
+    if org is None:
+        raise KeyError(org_id)
+    return org, await member_chat_count(session, org_id)
+
+
 async def set_name(session: AsyncSession, org_id: int, name: str, actor: int,
                    now: datetime) -> None:
     await _set(session, org_id, actor, now, "profile.name", name=name)
