@@ -276,3 +276,21 @@ async def test_leave_is_confirmed_and_tells_the_coordinators(emu: Emulator, make
 
 async def _is(value, expected) -> bool:
     return (await value) is expected
+
+
+async def test_leave_notice_goes_to_the_coordination_group_when_there_is_one(
+        emu: Emulator, make_bot) -> None:
+    coord = emu.add_user("Coord", language_code="es")
+    team = emu.add_group("Coordinación", members=[coord], admins=[coord], supergroup=True)
+    bot = await make_bot(coordinator_ids=(coord.id,), coordination_chat_id=team.id)
+    await started(emu, coord)
+    emu.add_bot(team, by=coord)
+    ana = emu.add_user("Ana", user_id=2**33 + 1, language_code="en")
+    org = await make_org(bot, ana.id, "Red <Norte>", coordinator=coord.id)
+    asked = await ask(emu, ana, "/leave")
+    emu.press(ana, asked, label="Yes, leave the coalition")
+    expected = f"La organización #{org} (Red <Norte>) ha salido de la coalición."
+    await emu.wait_for(lambda: [m for m in emu.bot_messages(team) if m.text == expected],
+                       what="the notice in the coordination group")
+    assert [m.text for m in emu.bot_messages(emu.private_chat(coord))
+            if "salido" in m.text] == []
