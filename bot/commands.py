@@ -17,6 +17,8 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
     ("language", N_("Language of this chat")),
     ("timezone", N_("Time zone of this chat")),
     ("cancel", N_("Stop what you are doing")),
+    ("register", N_("Register your organisation")),
+    ("invite", N_("Invite a colleague to your organisation")),
     ("link", N_("Link this group to your organisation")),
     ("profile", N_("Your organisation's profile")),
     ("contacts", N_("Your organisation's contacts")),
@@ -24,6 +26,7 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
 ]
 COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     *MEMBER_COMMANDS,
+    ("pending", N_("Registrations waiting for a decision")),
     ("members", N_("Member organisations, with filters")),
     ("export", N_("Export members as a CSV file (private chat)")),
     ("coordinators", N_("The coordinators: list, add, remove")),

@@ -9,6 +9,7 @@ from bot.commands import publish_for_coordinator
 from bot.i18n import Text
 from bot.services import people
 from bot.services.roles import Role
+from handlers import registration
 from handlers.common import Here, here, reply
 
 
@@ -39,6 +40,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                   where.rt.clock.now())
     if where.role is Role.COORDINATOR:
         await publish_for_coordinator(context.bot, where.chat_id, where.t.lang)
+    if context.args and await registration.start_payload(update, context, where,
+                                                         context.args[0]):
+        return
     await reply(update, where, _welcome)
 
 
