@@ -32,7 +32,7 @@ from bot.services.roles import Role
 from handlers.buttons import on
 from handlers.callback_data import action, encode
 from handlers.common import Build, Here, anonymous_refusal, here, reply
-from handlers.organisations import STATUS
+from handlers.organisations import STATUS, redraw
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**53
@@ -173,7 +173,7 @@ async def members_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         page = await members_view.members(session, filters, pressed.page)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.edit_message_text(where.text(_members_text(page, filters)),
+        await redraw(query, where.text(_members_text(page, filters)),
                                       parse_mode=ParseMode.HTML,
                                       reply_markup=_members_keyboard(page, filters, where))
 

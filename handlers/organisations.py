@@ -13,9 +13,9 @@ import dataclasses
 import logging
 
 from sqlalchemy.exc import IntegrityError
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import i18n
@@ -75,17 +75,27 @@ class EditList:
 @action("pft")
 @dataclasses.dataclass(frozen=True)
 class ToggleItem:
+    """Turn one topic or capacity on (1) or off (0): the wanted state, not a flip, so a press
+    handled twice (rule U) lands where the person meant."""
+
     which: str
     index: int
+    on: int
 
     def valid(self) -> bool:
-        return self.which in LISTS and 0 <= self.index < len(LISTS[self.which][1])
+        return (self.which in LISTS and 0 <= self.index < len(LISTS[self.which][1])
+                and self.on in (0, 1))
 
 
 @action("pfa")
 @dataclasses.dataclass(frozen=True)
 class ToggleAnswering:
-    """Flip "only our contacts answer for us" (rule A)."""
+    """Set "only our contacts answer for us" (rule A) to the wanted value (1 or 0)."""
+
+    only_contacts: int
+
+    def valid(self) -> bool:
+        return self.only_contacts in (0, 1)
 
 
 @action("ctrm")
@@ -110,6 +120,17 @@ class ConfirmLeave:
 @dataclasses.dataclass(frozen=True)
 class KeepMembership:
     """The person changed their mind."""
+
+
+async def redraw(query: CallbackQuery, text: str, parse_mode: str = ParseMode.HTML,
+                 reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the pressed message; the same content again (a double tap, a replayed update) is
+    not an error, though Telegram answers it with one."""
+    try:
+        await query.edit_message_text(text, parse_mode=parse_mode, reply_markup=reply_markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
 
 
 # -- shared refusals -----------------------------------------------------------------------------
@@ -289,7 +310,8 @@ def profile_keyboard(org: Organisation, where: Here) -> InlineKeyboardMarkup:
          InlineKeyboardButton(label(lambda t: t("Capacities")),
                               callback_data=encode(EditList("c")))],
         [InlineKeyboardButton(label(lambda t: t("Who answers for us")),
-                              callback_data=encode(ToggleAnswering()))],
+                              callback_data=encode(ToggleAnswering(
+                                  0 if org.only_contacts_answer else 1)))],
     ])
 
 
@@ -298,7 +320,8 @@ def list_keyboard(org: Organisation, which: str, where: Here) -> InlineKeyboardM
     chosen = set(getattr(org, field) or [])
     buttons = [InlineKeyboardButton(("✅ " if code in chosen else "▫️ ")
                                     + where.label(lambda t, lab=lab: t(lab)),
-                                    callback_data=encode(ToggleItem(which, i)))
+                                    callback_data=encode(ToggleItem(which, i,
+                                                                    0 if code in chosen else 1)))
                for i, (code, lab) in enumerate(known.items())]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     rows.append([InlineKeyboardButton(where.label(lambda t: t("Done")),
@@ -314,7 +337,7 @@ async def _show_profile(update: Update, where: Here, org_id: int, which: str = "
     markup = profile_keyboard(org, where) if which == "m" else list_keyboard(org, which, where)
     query = update.callback_query
     if query is not None and query.message is not None:
-        await query.edit_message_text(where.text(build), parse_mode=ParseMode.HTML,
+        await redraw(query, where.text(build), parse_mode=ParseMode.HTML,
                                       reply_markup=markup)
     else:
         await reply(update, where, build, markup=markup)
@@ -347,11 +370,12 @@ async def profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                             now)
         elif isinstance(pressed, ToggleItem):
             field, known = LISTS[pressed.which]
-            await members_view.toggle(session, org.id, field, list(known)[pressed.index],
-                                      where.user_id, now)
+            await members_view.set_item(session, org.id, field, list(known)[pressed.index],
+                                        bool(pressed.on), where.user_id, now)
             which = pressed.which
         elif isinstance(pressed, ToggleAnswering):
-            await members_view.toggle_answering(session, org.id, where.user_id, now)
+            await members_view.set_answering(session, org.id, bool(pressed.only_contacts),
+                                             where.user_id, now)
         elif isinstance(pressed, EditList):
             which = pressed.which
     await query.answer()
@@ -439,7 +463,7 @@ async def remove_contact_button(update: Update, context: ContextTypes.DEFAULT_TY
     await query.answer(where.t("Removed."))
     build, markup = _contacts_view(org, ids, where)
     if query.message is not None:
-        await query.edit_message_text(where.text(build), parse_mode=ParseMode.HTML,
+        await redraw(query, where.text(build), parse_mode=ParseMode.HTML,
                                       reply_markup=markup)
 
 
@@ -479,7 +503,7 @@ async def leave_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if isinstance(pressed, KeepMembership):
         await query.answer()
         if query.message is not None:
-            await query.edit_message_text(where.text(lambda t: t(
+            await redraw(query, where.text(lambda t: t(
                 "Nothing changed: your organisation stays in the coalition.")),
                 parse_mode=ParseMode.HTML)
         return
@@ -502,7 +526,7 @@ async def leave_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         log.info("organisations.left org=%s", org.id)
     await query.answer()
     if query.message is not None:
-        await query.edit_message_text(where.text(lambda t: t(
+        await redraw(query, where.text(lambda t: t(
             "<b>{name}</b> has left the coalition. Thank you for the work together.",
             name=org.name)), parse_mode=ParseMode.HTML)
 

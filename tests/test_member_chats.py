@@ -167,7 +167,8 @@ async def test_a_person_who_blocks_is_unreachable_until_they_start_again(emu: Em
     assert await reachable() is True
 
 
-async def test_profile_shows_everything_and_each_change_is_audited(emu: Emulator, bot) -> None:
+async def test_profile_shows_everything_and_each_change_is_audited(emu: Emulator, bot,
+                                                                   caplog) -> None:
     ana = emu.add_user("Ana", language_code="es")
     org = await make_org(bot, ana.id, "Red <Jalisco>")
     shown = await ask(emu, ana, "/profile")
@@ -180,8 +181,14 @@ async def test_profile_shows_everything_and_each_change_is_audited(emu: Emulator
 
     emu.press(ana, shown, label="Temas")
     await emu.wait_for(lambda: emu.message(shown).edit_date, what="the topic toggles")
+    data = emu.message(shown).button(label="▫️ Vigilancia").callback_data
     emu.press(ana, shown, label="▫️ Vigilancia")
     await emu.wait_for(lambda: "Vigilancia" in emu.message(shown).text, what="surveillance on")
+    # the same press handled again (rule U) leaves it on, and audits nothing more
+    again = emu.forge_callback(ana, emu.private_chat(ana), shown.message_id, data)
+    await emu.wait_for(lambda: again.answered, what="the replayed press")
+    assert "Impuestos, Vigilancia" in emu.message(shown).text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
     emu.press(ana, shown, label="Listo")
     await emu.wait_for(lambda: emu.message(shown).button(label="Capacidades"), what="main keys")
     emu.press(ana, shown, label="🌐 English")

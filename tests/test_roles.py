@@ -173,7 +173,7 @@ async def test_coordinator_buttons_refused_to_every_other_role(emu: Emulator,
 async def test_contact_buttons_refused_to_strangers_and_other_orgs(emu: Emulator,
                                                                    make_bot) -> None:
     w = await world(emu, make_bot)
-    buttons = ["v1:pfn", "v1:pfl:en", "v1:pfe:t", "v1:pft:t:3", "v1:pfa",
+    buttons = ["v1:pfn", "v1:pfl:en", "v1:pfe:t", "v1:pft:t:3:1", "v1:pfa:1",
                f"v1:ctrm:{w.ana.id}", f"v1:leave:{w.org}", "v1:leaveno"]
     for data in buttons:
         await press_refused(emu, w, w.sam, emu.private_chat(w.sam), data, ONLY_CONTACTS["en"])
@@ -191,9 +191,10 @@ async def test_contact_buttons_refused_to_strangers_and_other_orgs(emu: Emulator
 
 MALFORMED = ["v1:mem", "v1:mem:1", "v1:mem:x:-", "v1:mem:-1:-", "v1:mem:1:zz9", "v1:mem:1:a999",
              "v1:mem:1:t1.", "v1:mem:1:-:extra", "v2:mem:1:-", "v1:pfl:fr", "v1:pfe:x",
-             "v1:pft:t:99", "v1:pft:q:1", "v1:pft:t:-1", "v1:ctrm:-5", "v1:ctrm:abc",
+             "v1:pft:t:99:1", "v1:pft:q:1:1", "v1:pft:t:-1:0", "v1:pft:t:1",
+             "v1:pft:t:1:2", "v1:ctrm:-5", "v1:ctrm:abc",
              "v1:ctrm:" + "9" * 30, "v1:leave:0", "v1:leave:x", "v1:dec:1:z", "v1:members:1",
-             "garbage", "v1::", "v1:pfa:1"]
+             "garbage", "v1::", "v1:pfa", "v1:pfa:2"]
 
 
 @pytest.mark.parametrize("presser", ["coord", "ana"])

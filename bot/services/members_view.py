@@ -91,28 +91,31 @@ async def set_language(session: AsyncSession, org_id: int, language: str, actor:
     await _set(session, org_id, actor, now, "profile.language", language=language)
 
 
-async def toggle(session: AsyncSession, org_id: int, which: str, code: str, actor: int,
-                 now: datetime) -> list[str]:
-    """Add or remove one topic or capacity; returns the new list."""
+async def set_item(session: AsyncSession, org_id: int, which: str, code: str, on: bool,
+                   actor: int, now: datetime) -> list[str]:
+    """Turn one topic or capacity on or off; returns the new list. Setting what is already
+    there changes nothing and audits nothing (a replayed press, rule U)."""
     known = v.TOPICS if which == "topics" else v.CAPACITIES
     if which not in ("topics", "capacities") or code not in known:
         raise ValueError(code)
     org = await session.get(Organisation, org_id)
     assert org is not None
     current = list(getattr(org, which) or [])
-    new = [c for c in current if c != code] if code in current else [*current, code]
-    new = [c for c in known if c in new]  # the vocabulary's order, always
+    if (code in current) == on:
+        return current
+    chosen = set(current) | {code} if on else set(current) - {code}
+    new = [c for c in known if c in chosen]  # the vocabulary's order, always
     await _set(session, org_id, actor, now, f"profile.{which}", **{which: new})
     return new
 
 
-async def toggle_answering(session: AsyncSession, org_id: int, actor: int,
-                           now: datetime) -> bool:
+async def set_answering(session: AsyncSession, org_id: int, only_contacts: bool, actor: int,
+                        now: datetime) -> None:
     org = await session.get(Organisation, org_id)
     assert org is not None
-    value = not org.only_contacts_answer
-    await _set(session, org_id, actor, now, "profile.answering", only_contacts_answer=value)
-    return value
+    if org.only_contacts_answer != only_contacts:
+        await _set(session, org_id, actor, now, "profile.answering",
+                   only_contacts_answer=only_contacts)
 
 
 async def _set(session: AsyncSession, org_id: int, actor: int, now: datetime, action: str,
