@@ -16,7 +16,7 @@ LINK = re.compile(r"https://t\.me/coalition_test_bot\?start=(inv_[A-Za-z0-9_-]+)
 
 @pytest.fixture(autouse=True)
 def fast_clock(emu: Emulator) -> None:
-    emu.clock.scale = 20.0
+    emu.clock.scale = 3.0  # callback queries live 15 emulated s: 5 wall s
 
 
 def payload_of(message) -> str:

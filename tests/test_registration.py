@@ -23,7 +23,7 @@ from tests.registration_helpers import (
 @pytest.fixture(autouse=True)
 def fast_clock(emu: Emulator) -> None:
     """Rate windows pass faster (the bot's clock follows the emulator's scale)."""
-    emu.clock.scale = 20.0
+    emu.clock.scale = 3.0  # callback queries live 15 emulated s: 5 wall s
 
 
 async def conversation(service, user_id: int) -> Conversation | None:
