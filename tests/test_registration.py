@@ -358,3 +358,24 @@ async def test_coordinator_commands_and_buttons_refused_to_others(emu: Emulator,
     [_, org] = sorted(await rows(service, Organisation), key=lambda o: o.id)
     assert org.status == "pending"
     assert "Aprobada por" not in emu.message(request).text
+
+
+async def test_requests_go_to_reachable_coordinators_only(emu: Emulator, make_bot) -> None:
+    from bot.db.models import Coordinator, OutboxRow
+
+    configured = emu.add_user("Coco", language_code="en")
+    silent = emu.add_user("Silent", language_code="en")  # never opened the chat: unreachable
+    added = emu.add_user("Added", language_code="es", user_id=2**33 + 11)
+    service = await make_bot(coordinator_ids=(configured.id, silent.id))
+    async with service.db.transaction() as session:
+        session.add(Coordinator(user_id=added.id, added_by=configured.id,
+                                added_at=service.clock.now()))
+    await ask(emu, configured, "/start")
+    await ask(emu, added, "/start")
+    john = emu.add_user("John", language_code="en")
+    await submitted(emu, john)
+    await wait_text(emu, emu.private_chat(configured), "New registration request")
+    await wait_text(emu, emu.private_chat(added), "Nueva solicitud de registro")
+    outbox_rows = await rows(service, OutboxRow)
+    assert sorted(r.chat_id for r in outbox_rows) == sorted([configured.id, added.id])
+    assert emu.bot_messages(emu.private_chat(silent)) == []
