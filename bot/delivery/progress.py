@@ -62,7 +62,7 @@ class ProgressReporter:
         if not force and time.monotonic() - self._last < EVERY_S:
             return
         self._last = time.monotonic()
-        async with self.db.sessions() as session:
+        async with self.db.reader() as session:
             fanouts = (await session.execute(
                 select(Fanout.id).where(Fanout.report_chat_id.is_not(None),
                                         Fanout.reported_final.is_(False)))).scalars().all()
@@ -73,7 +73,7 @@ class ProgressReporter:
                 log.exception("progress.report_failed fanout=%d", fanout_id)
 
     async def _report(self, fanout_id: int) -> None:
-        async with self.db.sessions() as session:
+        async with self.db.reader() as session:
             fanout = await session.get(Fanout, fanout_id)
             if fanout is None or fanout.report_chat_id is None:
                 return

@@ -69,6 +69,9 @@ class Sender:
         self.on_progress = on_progress
         self._wake = asyncio.Event()
         self._workers: set[asyncio.Task[None]] = set()
+        self._queue: asyncio.Queue[Claimed | None] = asyncio.Queue()
+        self._queued_ids: set[int] = set()
+        self._busy = 0
         self._task: asyncio.Task[None] | None = None
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._to_write = asyncio.Event()
@@ -94,6 +97,12 @@ class Sender:
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
+        while not self._queue.empty():  # rows fed but not started stay queued in the database
+            row = self._queue.get_nowait()
+            if row is not None:
+                self._queued_ids.discard(row.id)
+        for _ in range(len(self._workers)):
+            self._queue.put_nowait(None)
         if self._workers:
             await asyncio.wait(self._workers, timeout=10)
         if self._writer is not None:
@@ -107,6 +116,7 @@ class Sender:
 
     # -- the loop ------------------------------------------------------------------------------
     async def _run(self) -> None:
+        """Hold the lease, keep the workers fed with due rows, report progress."""
         renew_at = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping:
@@ -117,16 +127,19 @@ class Sender:
                 if not self.holding:
                     await self._sleep(1.0)
                     continue
-                free = self.concurrency - len(self._workers)
-                claimed = await self._claim(free) if free > 0 else []
-                for row in claimed:
-                    task = asyncio.create_task(self._deliver(row), name=f"send-{row.id}")
+                while len(self._workers) < self.concurrency:
+                    task = asyncio.create_task(self._work(), name="sender-worker")
                     self._workers.add(task)
-                    task.add_done_callback(self._done)
+                    task.add_done_callback(self._workers.discard)
+                fed = 0
+                if self._queue.qsize() < self.concurrency:
+                    fed = await self._feed(2 * self.concurrency - self._queue.qsize())
                 if self.on_progress is not None:
                     await self.on_progress()
-                if not claimed:
-                    await self._sleep(0.5 if self._workers else 1.0)
+                if not fed:
+                    await self._sleep(0.5 if self._busy else 1.0)
+                else:
+                    await self._sleep(0.05)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -138,32 +151,46 @@ class Sender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._workers.discard(task)
-        self._wake.set()
-
-    async def _claim(self, limit: int) -> list[Claimed]:
+    async def _feed(self, limit: int) -> int:
+        """Queue due rows for the workers: a read, no write (only the lease holder sends)."""
+        if limit <= 0:
+            return 0
         now = self.clock.now()
-        async with self.db.transaction() as session:
-            query = (
+        async with self.db.reader() as session:
+            rows = (await session.execute(
                 select(OutboxRow.id, OutboxRow.chat_id, OutboxRow.payload, OutboxRow.attempts,
                        OutboxRow.lost_answers, OutboxRow.parts_sent, OutboxRow.message_ids)
                 .where(or_(OutboxRow.state == "queued",
                            (OutboxRow.state == "sending") & OutboxRow.claimed_by.is_(None)),
-                       OutboxRow.next_attempt_at <= now)
+                       OutboxRow.next_attempt_at <= now,
+                       OutboxRow.id.not_in(self._queued_ids or {0}))
                 .order_by(OutboxRow.id)
-                .limit(limit)
-            )
-            if self.db.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
-            if not rows:
-                return []
-            await session.execute(
-                update(OutboxRow).where(OutboxRow.id.in_([r[0] for r in rows]))
-                .values(state="sending", claimed_by=self.instance, updated_at=now))
-        return [Claimed(r[0], int(r[1]), dict(r[2]), r[3], r[4], r[5], list(r[6] or []))
-                for r in rows]
+                .limit(limit))).all()
+        for r in rows:
+            self._queued_ids.add(r[0])
+            self._queue.put_nowait(
+                Claimed(r[0], int(r[1]), dict(r[2]), r[3], r[4], r[5], list(r[6] or [])))
+        return len(rows)
+
+    async def _work(self) -> None:
+        """One worker: mark the row as being sent (committed), send it, record the answer.
+
+        The mark is committed before the send, so after a crash the rows marked without an
+        answer are exactly the sends that were in flight (at most `concurrency`).
+        """
+        while True:
+            row = await self._queue.get()
+            if row is None:
+                return
+            self._busy += 1
+            try:
+                await self._record(self._values(row, "sending", None, row.message_ids,
+                                                 claimed_by=self.instance))
+                await self._deliver(row)
+            finally:
+                self._busy -= 1
+                self._queued_ids.discard(row.id)
+                self._wake.set()
 
     # -- one row -------------------------------------------------------------------------------
     async def _deliver(self, row: Claimed) -> None:
