@@ -33,6 +33,19 @@ COORDINATOR_COMMANDS: list[tuple[str, str]] = [
 ]
 
 
+# What a person who speaks for no organisation yet can use.
+STRANGER_COMMANDS = frozenset({"start", "help", "language", "timezone", "cancel", "register"})
+
+
+def commands_for(role: str) -> list[tuple[str, str]]:
+    """The commands (name, untranslated description) a role can use, for /help."""
+    if role == "coordinator":
+        return COORDINATOR_COMMANDS
+    if role == "member":
+        return MEMBER_COMMANDS
+    return [pair for pair in MEMBER_COMMANDS if pair[0] in STRANGER_COMMANDS]
+
+
 def _commands(pairs: list[tuple[str, str]], lang: str) -> list[BotCommand]:
     t = Text(lang)
     return [BotCommand(name, t.gettext(description)) for name, description in pairs]

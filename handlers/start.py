@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.commands import publish_for_coordinator
+from bot.commands import commands_for, publish_for_coordinator
 from bot.i18n import Text
 from bot.services import people
 from bot.services.roles import Role
@@ -36,12 +36,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     assert user is not None
     async with where.rt.db.transaction() as session:
-        await people.record_start(session, where.user_id, user.language_code,
-                                  where.rt.clock.now())
+        await people.record_start(session, where.user_id, user.language_code, where.rt.clock.now())
     if where.role is Role.COORDINATOR:
         await publish_for_coordinator(context.bot, where.chat_id, where.t.lang)
-    if context.args and await registration.start_payload(update, context, where,
-                                                         context.args[0]):
+    if context.args and await registration.start_payload(update, context, where, context.args[0]):
         return
     await reply(update, where, _welcome)
 
@@ -50,22 +48,39 @@ def _help(where: Here) -> object:
     def build(t: Text) -> str:
         lines = [
             t("<b>What this bot does</b>"),
-            t("The coalition's coordinators send alerts about new laws and regulations to the "
-              "member organisations they concern; members answer them, vote on priorities, and "
-              "get reminders of hearings and deadlines and a regular digest."),
+            t(
+                "The coalition's coordinators send alerts about new laws and regulations to the "
+                "member organisations they concern; members answer them, vote on priorities, and "
+                "get reminders of hearings and deadlines and a regular digest."
+            ),
             "",
             t("<b>Commands</b>"),
-            t("/language — the language of this chat (Spanish, English or both)"),
-            t("/timezone — the time zone used for dates in this chat"),
-            t("/cancel — stop what you are doing"),
-            t("/help — this help"),
+            *(
+                f"/{name} — {t.gettext(description)}"
+                for name, description in commands_for(where.role)
+            ),
         ]
         if where.role is Role.COORDINATOR:
-            lines += ["", t("You are a <b>coordinator</b>: you will also see the coordination "
-                            "commands in your private chat with me.")]
+            lines += [
+                "",
+                t(
+                    "You are a <b>coordinator</b>: the coordination commands are in the "
+                    "menu of your private chat with me."
+                ),
+            ]
+        elif where.role is Role.STRANGER:
+            lines += [
+                "",
+                t(
+                    "Your organisation is not registered yet: send /register in a "
+                    "private chat with me, or open the invitation link you received."
+                ),
+            ]
         if not where.private:
-            lines += ["", t("In groups, only the group's admins can change its language and "
-                            "time zone.")]
+            lines += [
+                "",
+                t("In groups, only the group's admins can change its language and time zone."),
+            ]
         return "\n".join(lines)
 
     return build
