@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot import i18n
 from bot.runtime import Runtime, runtime_of
-from bot.services import chats, people, roles
+from bot.services import chats, members_view, people, roles
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,13 @@ def anonymous_refusal(t: i18n.Text) -> str:
 
 async def may_change_chat_settings(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                    where: Here) -> bool:
-    """Rule R: in private the person; in a group its admins (later also the org's contacts)."""
+    """Rule R: in private the person; in a group its admins, and in a member chat also the
+    contacts of the organisation it speaks for (they may not administer their own group)."""
     if where.private:
         return True
     if where.anonymous:
         return False
-    return await is_group_admin(context, where.chat_id, where.user_id)
+    if await is_group_admin(context, where.chat_id, where.user_id):
+        return True
+    async with where.rt.db.transaction() as session:
+        return await members_view.speaks_for_chat(session, where.user_id, where.chat_id)

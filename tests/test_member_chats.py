@@ -301,3 +301,26 @@ async def test_leave_notice_goes_to_the_coordination_group_when_there_is_one(
                        what="the notice in the coordination group")
     assert [m.text for m in emu.bot_messages(emu.private_chat(coord))
             if "salido" in m.text] == []
+
+
+async def test_contacts_change_their_member_chats_settings_without_being_admins(
+        emu: Emulator, bot) -> None:
+    ana = emu.add_user("Ana", language_code="es")
+    luis = emu.add_user("Luis", user_id=2**33 + 2, language_code="es")
+    eve = emu.add_user("Eve", language_code="es")
+    grp = emu.add_group("Red", members=[ana, luis, eve], admins=[ana], supergroup=True)
+    emu.add_bot(grp, by=ana)
+    org = await make_org(bot, ana.id, "Red")
+    async with bot.db.transaction() as session:
+        await membership.add_contact(session, org, luis.id, ana.id, bot.clock.now())
+    refused = await ask(emu, luis, "/language en", chat=grp)
+    assert refused.text == ("Solo las personas administradoras del grupo pueden cambiar su "
+                            "configuración.")
+    await ask(emu, ana, "/link", chat=grp)
+    done = await ask(emu, luis, "/language en", chat=grp)
+    assert "English" in done.text
+    stranger = await ask(emu, eve, "/timezone Europe/Madrid", chat=grp)
+    assert stranger.text == "Only the group's admins can change this group's settings."
+    async with bot.db.sessions() as session:
+        row = await session.get(Chat, grp.id)
+        assert (row.language, row.timezone) == ("en", None)

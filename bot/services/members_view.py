@@ -64,6 +64,17 @@ async def active_org_of(session: AsyncSession, user_id: int) -> Organisation | N
     return org if org is not None and org.status == "active" else None
 
 
+async def speaks_for_chat(session: AsyncSession, user_id: int, chat_id: int) -> bool:
+    """Whether the person is a contact of the active organisation this group is linked to."""
+    found = await session.execute(
+        select(MemberChat.chat_id)
+        .join(Contact, Contact.org_id == MemberChat.org_id)
+        .join(Organisation, Organisation.id == MemberChat.org_id)
+        .where(MemberChat.chat_id == chat_id, MemberChat.active.is_(True),
+               Contact.user_id == user_id, Organisation.status == "active"))
+    return found.first() is not None
+
+
 async def member_chat_count(session: AsyncSession, org_id: int) -> int:
     """The organisation's linked groups that still receive its messages."""
     found = await session.execute(select(func.count()).select_from(MemberChat).where(
