@@ -206,7 +206,7 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             org = await members_view.active_org_of(session, where.user_id)
             if org is None:
                 raise membership.MembershipError(membership.Refusal.NOT_ACTIVE)
-            await membership.link_chat(session, org, where.chat_id, where.user_id, public, count,
+            await members_view.link(session, org, where.chat_id, where.user_id, public, count,
                                        where.rt.clock.now())
     except membership.MembershipError as exc:
         log.info("organisations.link_refused reason=%s", exc.refusal.value)

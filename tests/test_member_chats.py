@@ -148,6 +148,10 @@ async def test_removed_added_back_and_migrated_group_keeps_one_member_chat(emu: 
     again = await ask(emu, ana, "/link", chat=new)
     assert again.text.startswith("Done")
     assert [(r.chat_id, r.org_id) for r in await member_chats(bot)] == [(new.id, org)]
+    # linking what is already linked changes nothing, not even the audit log
+    before = await snapshot(bot)
+    await ask(emu, ana, "/link", chat=new)
+    assert await snapshot(bot) == before
 
 
 async def test_a_person_who_blocks_is_unreachable_until_they_start_again(emu: Emulator,

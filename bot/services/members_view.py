@@ -64,6 +64,20 @@ async def active_org_of(session: AsyncSession, user_id: int) -> Organisation | N
     return org if org is not None and org.status == "active" else None
 
 
+async def link(session: AsyncSession, org: Organisation, chat_id: int, user_id: int,
+               public: bool, member_count: int | None, now: datetime) -> bool:
+    """Link the group (`membership.link_chat`) unless it is already linked to this organisation
+    exactly so: a /link handled twice (rule U) or sent again changes and audits nothing.
+    Returns whether anything changed."""
+    existing = await session.get(MemberChat, chat_id)
+    if (existing is not None and existing.org_id == org.id and existing.active
+            and existing.public == public and existing.member_count == member_count
+            and org.status == "active"):
+        return False
+    await membership.link_chat(session, org, chat_id, user_id, public, member_count, now)
+    return True
+
+
 async def speaks_for_chat(session: AsyncSession, user_id: int, chat_id: int) -> bool:
     """Whether the person is a contact of the active organisation this group is linked to."""
     found = await session.execute(
