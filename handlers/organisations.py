@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from sqlalchemy.exc import IntegrityError
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -251,14 +250,7 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     else:
         return
     rt = runtime_of(context)
-    for attempt in (1, 2):
-        try:
-            async with rt.db.transaction() as session:
-                await chats.migrate_chat(session, old, new, rt.clock.now())
-            break
-        except IntegrityError:
-            if attempt == 2:
-                raise
+    await chats.move_chat(rt.db, old, new, rt.clock.now())
     log.info("chat.migrated")
 
 

@@ -18,13 +18,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from babel import Locale
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot import i18n
+from bot.db import Session
 from bot.db.models import Organisation
 from bot.delivery import outbox
 from bot.i18n import Text
@@ -517,7 +517,7 @@ def decision_buttons(t: Text, org_id: int) -> list[list[dict[str, str]]]:
              {"text": t("Reject"), "callback_data": encode(Decide(org_id, "r"))}]]
 
 
-async def request_approval(session: AsyncSession, where: Here, org: Organisation,
+async def request_approval(session: Session, where: Here, org: Organisation,
                            applicant: str, now: datetime) -> None:
     """Put the request in the outbox: the coordination group, or each reachable coordinator."""
     settings = where.rt.settings

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.engine import Database
 from bot.db.models import Chat, Conversation, MemberChat, OutboxRow, Person
 from bot.db.upsert import insert_ignore
 from bot.i18n import CHOICES
@@ -90,6 +92,19 @@ async def migrate_chat(session: AsyncSession, old: int, new: int, now: datetime)
         await session.execute(stmt)
     if row is not None:
         await session.delete(row)
+
+
+async def move_chat(db: Database, old: int, new: int, now: datetime) -> None:
+    """`migrate_chat` in its own transaction. Telegram announces a migration in both chats and
+    the two updates may race (the second then finds the new row made): one retry settles it."""
+    for attempt in (1, 2):
+        try:
+            async with db.transaction() as session:
+                await migrate_chat(session, old, new, now)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 async def mark_unreachable(session: AsyncSession, chat_id: int, now: datetime) -> None:
