@@ -269,7 +269,7 @@ async def bot_worker(spec: dict[str, Any]) -> dict[str, Any]:
         service.pacer.rate = 100_000
     sender = service.sender
     timing = {"writes": 0, "write_s": 0.0, "claims": 0, "claim_s": 0.0, "last_write": 0.0}
-    real_write, real_claim = sender._write, sender._claim
+    real_write, real_claim = sender._write, sender._feed
 
     async def timed_write(values: list[dict[str, Any]]) -> None:
         t = time.perf_counter()
@@ -279,6 +279,7 @@ async def bot_worker(spec: dict[str, Any]) -> dict[str, Any]:
         timing["write_s"] += timing["last_write"] - t
 
     async def timed_claim(limit: int) -> Any:
+        """The sender's read of due rows (a batch for its workers)."""
         t = time.perf_counter()
         rows = await real_claim(limit)
         if rows:
@@ -296,11 +297,12 @@ async def bot_worker(spec: dict[str, Any]) -> dict[str, Any]:
         took = time.perf_counter() - t
         idle["sleeps"] += 1
         idle["sleep_s"] += took
-        if took >= 0.95 * seconds and len(sender._workers) < sender.concurrency:
+        if took >= 0.95 * seconds and sender._busy < sender.concurrency \
+                and not sender._queue.empty():
             idle["full_sleeps_with_free_workers"] += 1
 
     sender._write = timed_write  # type: ignore[method-assign]
-    sender._claim = timed_claim  # type: ignore[method-assign]
+    sender._feed = timed_claim  # type: ignore[method-assign]
     sender._sleep = timed_sleep  # type: ignore[method-assign]
     await asyncio.sleep(1.0)  # let start-up requests (getMe, setMyCommands...) settle
     idle.update(sleeps=0, sleep_s=0.0, full_sleeps_with_free_workers=0)

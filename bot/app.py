@@ -22,6 +22,7 @@ from bot.commands import publish_default
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.migrate import upgrade_database
+from bot.delivery.http import AiohttpRequest
 from bot.delivery.limiter import PacedRateLimiter
 from bot.delivery.pacer import Pacer
 from bot.delivery.progress import ProgressReporter
@@ -36,10 +37,18 @@ from bot.services import maintenance
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, pacer: Pacer, *, connect_timeout: float = 10,
+def build_application(settings: Settings, pacer: Pacer, requests: list[AiohttpRequest], *,
+                      connect_timeout: float = 10,
                       read_timeout: float = 15) -> Application:  # type: ignore[type-arg]
-    """The PTB application with our handlers; no Updater (our intake replaces it), and the pacer
-    as its rate limiter, so replies and fan-out share one budget (bot/delivery/pacer.py)."""
+    """The PTB application with our handlers; no Updater (our intake replaces it), the pacer as
+    its rate limiter, so replies and fan-out share one budget (bot/delivery/pacer.py), and HTTP on
+    aiohttp (bot/delivery/http.py)."""
+    requests[:] = [
+        AiohttpRequest(connection_pool_size=64, read_timeout=read_timeout,
+                       write_timeout=read_timeout, connect_timeout=connect_timeout),
+        AiohttpRequest(connection_pool_size=2, read_timeout=settings.poll_timeout + 10,
+                       connect_timeout=connect_timeout),
+    ]
     application = (
         ApplicationBuilder()
         .token(settings.token)
@@ -47,10 +56,8 @@ def build_application(settings: Settings, pacer: Pacer, *, connect_timeout: floa
         .base_file_url(settings.api_file_url)
         .updater(None)
         .rate_limiter(PacedRateLimiter(pacer))
-        .connect_timeout(connect_timeout)
-        .read_timeout(read_timeout)
-        .write_timeout(read_timeout)
-        .get_updates_read_timeout(settings.poll_timeout + 10)
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .build()
     )
     handlers.register(application)
@@ -71,7 +78,9 @@ class BotService:
         self.scheduler = Scheduler(self.db, self.clock, self.instance)
         self.scheduler.register(maintenance.purge_kind(self.db))
         self.pacer = Pacer(self.clock, settings.send_rate)
-        self.application = build_application(settings, self.pacer, read_timeout=read_timeout)
+        self._requests: list[AiohttpRequest] = []
+        self.application = build_application(settings, self.pacer, self._requests,
+                                             read_timeout=read_timeout)
         for kind in extra_kinds:
             self.scheduler.register(kind if isinstance(kind, TaskKind) else kind(self))
         self.progress = ProgressReporter(self.application, self.db, self.clock,
@@ -157,6 +166,8 @@ class BotService:
             except Exception:
                 log.warning("liveness.stop_failed", exc_info=True)
             self._started = False
+        for request in self._requests:  # also when the start failed halfway (a refused token)
+            await request.shutdown()
         await self.clock.aclose()
         await self.db.dispose()
         log.info("bot.stopped instance=%s", self.instance)

@@ -30,6 +30,8 @@ def plain_length(text: str) -> int:
 
 
 def split_html(text: str, limit: int = LIMIT) -> list[str]:
+    if len(text) * 2 <= limit or len(text.encode("utf-16-le")) // 2 <= limit:
+        return [text]  # the raw text already fits: parsing can only make it shorter
     if plain_length(text) <= limit:
         return [text]
     tokens = _TOKEN.findall(text)
