@@ -125,3 +125,17 @@ async def may_change_chat_settings(update: Update, context: ContextTypes.DEFAULT
         return True
     async with where.rt.db.transaction() as session:
         return await members_view.speaks_for_chat(session, where.user_id, where.chat_id)
+
+
+async def settings_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here | None:
+    """A press on a chat-settings button: answered, and the chat's context if the presser may
+    change its settings (rule R); otherwise refused in the callback answer, and None."""
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    if not await may_change_chat_settings(update, context, where):
+        await query.answer(where.t("Only the group's admins can change this group's settings."),
+                           show_alert=True)
+        return None
+    await query.answer()
+    return where

@@ -9,7 +9,14 @@ from bot.i18n import CHOICES, Text, language_name
 from bot.services import chats
 from handlers.buttons import on
 from handlers.callback_data import SetLanguage, encode
-from handlers.common import Here, anonymous_refusal, here, may_change_chat_settings, reply
+from handlers.common import (
+    Here,
+    anonymous_refusal,
+    here,
+    may_change_chat_settings,
+    reply,
+    settings_press,
+)
 
 
 def _choice_name(choice: str, t: Text) -> str:
@@ -66,12 +73,7 @@ async def apply(update: Update, where: Here, choice: str) -> None:
 @on(SetLanguage)
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           action: SetLanguage) -> None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    if not await may_change_chat_settings(update, context, where):
-        await query.answer(where.t("Only the group's admins can change this group's settings."),
-                           show_alert=True)
+    where = await settings_press(update, context)
+    if where is None:
         return
-    await query.answer()
     await apply(update, where, action.choice)

@@ -18,7 +18,7 @@ from bot.i18n import Text
 from bot.services import chats, conversations
 from handlers.buttons import on
 from handlers.callback_data import AskTimezoneName, SetTimezone, encode
-from handlers.common import Here, here, may_change_chat_settings, reply
+from handlers.common import Here, here, may_change_chat_settings, reply, settings_press
 from handlers.language import refuse
 from handlers.steps import step
 
@@ -95,14 +95,9 @@ async def set_zone(update: Update, where: Here, text: str) -> bool:
 @on(SetTimezone, AskTimezoneName)
 async def timezone_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           action: SetTimezone | AskTimezoneName) -> None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    if not await may_change_chat_settings(update, context, where):
-        await query.answer(where.t("Only the group's admins can change this group's settings."),
-                           show_alert=True)
+    where = await settings_press(update, context)
+    if where is None:
         return
-    await query.answer()
     if isinstance(action, SetTimezone):
         await set_zone(update, where, action.zone)
         return
