@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TimedOut
@@ -156,16 +156,22 @@ class Sender:
         if limit <= 0:
             return 0
         now = self.clock.now()
+        columns = (OutboxRow.id, OutboxRow.chat_id, OutboxRow.payload, OutboxRow.attempts,
+                   OutboxRow.lost_answers, OutboxRow.parts_sent, OutboxRow.message_ids)
+        rows: list[Any] = []
         async with self.db.reader() as session:
-            rows = (await session.execute(
-                select(OutboxRow.id, OutboxRow.chat_id, OutboxRow.payload, OutboxRow.attempts,
-                       OutboxRow.lost_answers, OutboxRow.parts_sent, OutboxRow.message_ids)
-                .where(or_(OutboxRow.state == "queued",
-                           (OutboxRow.state == "sending") & OutboxRow.claimed_by.is_(None)),
-                       OutboxRow.next_attempt_at <= now,
-                       OutboxRow.id.not_in(self._queued_ids or {0}))
-                .order_by(OutboxRow.id)
-                .limit(limit))).all()
+            # Two queries the (state, next_attempt_at) index serves in order: first never sent,
+            # then retries that are due (one OR would sort every due row each time).
+            for waiting in (OutboxRow.state == "queued",
+                            (OutboxRow.state == "sending") & OutboxRow.claimed_by.is_(None)):
+                if len(rows) >= limit:
+                    break
+                rows += (await session.execute(
+                    select(*columns)
+                    .where(waiting, OutboxRow.next_attempt_at <= now,
+                           OutboxRow.id.not_in(self._queued_ids or {0}))
+                    .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+                    .limit(limit - len(rows)))).all()
         for r in rows:
             self._queued_ids.add(r[0])
             self._queue.put_nowait(
