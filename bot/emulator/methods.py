@@ -609,6 +609,12 @@ def edit_message_text(api: BotApi, p: dict[str, Any]) -> Result:
         raise bad_request(NOT_MODIFIED)
     api.consume(chat, p)
     msg.text, msg.entities, msg.html, msg.parse_mode = plain, ents, str(text), p.get("parse_mode")
+    return _edited(api, msg, buttons, markup)
+
+
+def _edited(api: BotApi, msg: EMessage, buttons: list[list[EButton]],
+            markup: dict[str, Any] | None) -> Result:
+    """The common end of every edit: the new keyboard, the edit date, and the answer."""
     msg.buttons, msg.reply_markup = buttons, markup
     msg.edit_date = api.world.clock.now()
     api.world.changed()
@@ -638,10 +644,7 @@ def edit_message_caption(api: BotApi, p: dict[str, Any]) -> Result:
     api.consume(chat, p)
     msg.caption, msg.caption_entities = cap_plain, cap_ents
     msg.caption_html = str(caption) if cap_plain is not None else None
-    msg.buttons, msg.reply_markup = buttons, markup
-    msg.edit_date = api.world.clock.now()
-    api.world.changed()
-    return api.world.message_api(msg)
+    return _edited(api, msg, buttons, markup)
 
 
 @method("editMessageReplyMarkup")
@@ -655,10 +658,7 @@ def edit_message_reply_markup(api: BotApi, p: dict[str, Any]) -> Result:
     if markup == msg.reply_markup:
         raise bad_request(NOT_MODIFIED)
     api.consume(chat, p)
-    msg.buttons, msg.reply_markup = buttons, markup
-    msg.edit_date = api.world.clock.now()
-    api.world.changed()
-    return api.world.message_api(msg)
+    return _edited(api, msg, buttons, markup)
 
 
 def _can_delete(api: BotApi, chat: EChat, msg: EMessage) -> bool:
