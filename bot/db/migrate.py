@@ -15,7 +15,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -34,15 +33,11 @@ def alembic_config() -> Config:
 
 def _upgrade(connection: Connection, cfg: Config) -> None:
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
 
 
-def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def _current(connection: Connection) -> str:
+    return ",".join(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
 async def upgrade_database(db: Database) -> None:

@@ -235,6 +235,11 @@ class Organisation(Base):
     capacities: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str] = mapped_column(String(4), default="es")
     only_contacts_answer: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Low profile (member safety): other members see only `alias`, or nothing when it is empty;
+    # messages to its chats are protected and, when `delete_after_hours` is set, deleted then.
+    low_profile: Mapped[bool] = mapped_column(Boolean, default=False)
+    alias: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    delete_after_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     requested_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
     decided_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
@@ -304,3 +309,35 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     org_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     target_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+
+
+class SentMessage(Base):
+    """A message the bot sent, kept while Telegram still lets the bot delete it (48 hours).
+
+    Why: `/exit` deletes the bot's recent messages in an org's chats, and a low-profile org may
+    ask for its messages to be deleted after some hours (`delete_at`). Fan-out copies are in the
+    outbox rows; this holds the rest (replies, menus).
+    """
+
+    __tablename__ = "sent_messages"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(TelegramId)
+    message_id: Mapped[int] = mapped_column(TelegramId)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delete_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_sent_messages_chat", "chat_id"),
+        Index("ix_sent_messages_delete_at", "delete_at"),
+        Index("ix_sent_messages_sent_at", "sent_at"),
+    )
+
+
+class AnonymousCount(Base):
+    """What is left of erased things: a named counter (e.g. organisations that used /exit)."""
+
+    __tablename__ = "anonymous_counts"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
