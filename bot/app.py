@@ -22,6 +22,7 @@ from bot.commands import publish_default
 from bot.config import Settings
 from bot.db.engine import Database
 from bot.db.migrate import upgrade_database
+from bot.delivery import cleanup
 from bot.delivery.http import AiohttpRequest
 from bot.delivery.limiter import PacedRateLimiter
 from bot.delivery.pacer import Pacer
@@ -76,11 +77,12 @@ class BotService:
         self.db = Database(settings.database_url)
         self.instance = uuid.uuid4().hex[:12]
         self.scheduler = Scheduler(self.db, self.clock, self.instance)
-        self.scheduler.register(maintenance.purge_kind(self.db))
+        self.scheduler.register(maintenance.purge_kind(self.db, settings.retention_days))
         self.pacer = Pacer(self.clock, settings.send_rate)
         self._requests: list[AiohttpRequest] = []
         self.application = build_application(settings, self.pacer, self._requests,
                                              read_timeout=read_timeout)
+        self.scheduler.register(cleanup.exit_cleanup_kind(self))
         for kind in extra_kinds:
             self.scheduler.register(kind if isinstance(kind, TaskKind) else kind(self))
         self.progress = ProgressReporter(self.application, self.db, self.clock,
@@ -148,6 +150,10 @@ class BotService:
             await self.scheduler.sweep()
         except Exception:
             log.exception("scheduler.sweep_failed")
+        try:
+            await cleanup.sweep_deletions(self)
+        except Exception:
+            log.exception("safety.deletion_sweep_failed")
 
     async def stop(self) -> None:
         if self._started:

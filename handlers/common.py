@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import ChatMember, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot import i18n
 from bot.runtime import Runtime, runtime_of
-from bot.services import chats, members_view, people, roles
+from bot.services import chats, members_view, people, roles, safety
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class Here:
     language: str
     timezone: str
     role: roles.Role
+    policy: safety.ChatPolicy = field(default_factory=safety.ChatPolicy)
 
     @property
     def private(self) -> bool:
@@ -68,6 +69,7 @@ async def here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here:
         await chats.ensure_chat(session, chat.id, chat.type, now)
         settings = await chats.chat_settings(session, chat.id)
         role = await roles.role_of(session, rt.settings.coordinator_ids, user.id)
+        policy = await safety.chat_policy(session, chat.id)
         if chat.type == ChatType.PRIVATE:
             await people.ensure_person(session, user.id, user.language_code, now)
     language = (
@@ -77,19 +79,29 @@ async def here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here:
     )
     return Here(rt=rt, chat_id=chat.id, chat_type=chat.type, user_id=user.id,
                 user_language=i18n.normalise(user.language_code), language=language,
-                timezone=settings.timezone or rt.settings.timezone, role=role)
+                timezone=settings.timezone or rt.settings.timezone, role=role, policy=policy)
 
 
 async def reply(update: Update, where: Here, build: Build,
                 markup: InlineKeyboardMarkup | None = None, **kwargs: object) -> Message | None:
-    """Answer in the update's chat, in the chat's language, as HTML."""
+    """Answer in the update's chat, in the chat's language, as HTML.
+
+    In a low-profile organisation's chat the answer is protected, and kept for deletion (rule Q).
+    """
     message = update.effective_message
     if message is None:
         return None
-    return await message.get_bot().send_message(
+    if where.policy.protect:
+        kwargs.setdefault("protect_content", True)
+    sent = await message.get_bot().send_message(
         chat_id=where.chat_id, text=where.text(build), parse_mode=ParseMode.HTML,
         reply_markup=markup, **kwargs,  # type: ignore[arg-type]
     )
+    if where.policy.org_id is not None:
+        async with where.rt.db.transaction() as session:
+            await safety.record_sent(session, where.chat_id, sent.message_id,
+                                     where.rt.clock.now(), where.policy)
+    return sent
 
 
 async def is_group_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:

@@ -9,6 +9,7 @@ cut of the machine, which would lose at most the last transactions).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -99,6 +100,28 @@ class Database:
         """A session for reads only: on SQLite it never takes the write lock."""
         async with self._readers() as session:
             yield session
+
+    async def checkpoint(self, attempts: int = 20) -> bool:
+        """SQLite: copy the WAL into the database file and truncate the WAL to nothing.
+
+        Why: after an erasure the WAL still holds the old pages (the erased names) until a
+        checkpoint; `secure_delete` zeroes only the main file. A reader holding an old snapshot
+        makes the checkpoint busy, so it is retried briefly. PostgreSQL: nothing to do.
+        """
+        if not self.is_sqlite:
+            return True
+        for _ in range(attempts):
+            async with self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                driver = raw.driver_connection
+                assert driver is not None
+                cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy, _log, _done = await cursor.fetchone()
+                await cursor.close()
+            if not busy:
+                return True
+            await asyncio.sleep(0.05)
+        return False
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -197,6 +197,8 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the copy was deleted from the chat (a low-profile organisation's choice).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("fanout_id", "chat_id"),
@@ -341,3 +343,209 @@ class AnonymousCount(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# -- alerts (issue 7) ---------------------------------------------------------------------------
+
+
+class Alert(Base):
+    """A warning coordinators send to the organisations it concerns (rule T), and its answers.
+
+    status: draft -> sent. A draft is made at the composer's first preview (so Send can name it);
+    Send is a conditional update `WHERE status = 'draft'` in the transaction that enqueues the
+    fan-out keyed by the alert's id, so a double tap or a replayed update sends once. `asks` are
+    the answers offered (acknowledge, sign_on, affected, can_help); `kinds` narrows the audience
+    when `audience == 'kinds'`. `strangers_erased` keeps the count of strangers' presses whose
+    rows were erased (/forget), so the count shown does not shrink.
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body_es: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    severity: Mapped[str] = mapped_column(String(8), default="info")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    audience: Mapped[str] = mapped_column(String(8), default="all")
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    link: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    asks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    auto_nudge_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    composed_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    report_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[str] = mapped_column(String(8), default="draft")
+    fanout_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    nudge_fanout_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    strangers_erased: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_alerts_status_sent", "status", "sent_at"),)
+
+
+class AlertTarget(Base):
+    """A chat an alert was sent to, and the organisation it was sent for (rule T at Send time).
+
+    Why kept: answers count only for organisations the alert reached, and the nudge goes to the
+    chats of the organisations that stayed silent, whatever changed in membership since.
+    """
+
+    __tablename__ = "alert_targets"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(4))
+
+    __table_args__ = (Index("ix_alert_targets_org", "org_id", "alert_id"),)
+
+
+class AlertAnswer(Base):
+    """An organisation's answer to an alert (rule A): its latest answer stands.
+
+    `answered_by` is the person who pressed, for coordinators' follow-up; /forget sets it NULL
+    (the answer stays the organisation's) and the retention purge does the same for old rows.
+    """
+
+    __tablename__ = "alert_answers"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    answer: Mapped[str] = mapped_column(String(12))
+    capacity: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    answered_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_alert_answers_org", "org_id"),)
+
+
+class AlertStranger(Base):
+    """A press by someone who answers for no reached organisation: thanked, counted apart."""
+
+    __tablename__ = "alert_strangers"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    answer: Mapped[str] = mapped_column(String(12))
+    pressed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Report(Base):
+    """A local warning raised by a contact (/report), for coordinators to turn into an alert.
+
+    status: open -> drafted | dismissed. The document is kept as Telegram's `file_id` only.
+    """
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    org_id: Mapped[int] = mapped_column(BigInteger)
+    reporter_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    file_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    file_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    state: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    language: Mapped[str] = mapped_column(String(4), default="es")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    decided_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    fanout_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_reports_created", "created_at"),)
+
+
+class Poll(Base):
+    """A poll on priorities (issue 9): a question, 2-10 options, how votes combine, who is asked.
+
+    kind: single | multiple | ranked. counting: org (one vote per organisation, its latest) |
+    person. `allies_count`: whether allies' votes count in the headline result (members' and
+    allies' tallies are always kept apart). `audience`: tiers, kinds, topics and regions (rule T).
+    status: open -> closed. `result` is the counted result kept at the close (counts only, no
+    names), so it survives an organisation's erasure.
+    """
+
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(String(300))
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(8))
+    counting: Mapped[str] = mapped_column(String(8), default="org")
+    allies_count: Mapped[bool] = mapped_column(Boolean, default=False)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    created_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fanout_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reached_orgs: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (Index("ix_polls_status", "status"),)
+
+
+class PollCopy(Base):
+    """One chat's copy of a poll: which organisation it speaks for, and Telegram's ids for it.
+
+    `tg_poll_id` is how a `poll_answer` (which names no chat) is traced back to the chat and so to
+    the organisation (rule A); a copy whose answer was lost (an orphan, rule D) never gets one, and
+    votes on it stay unattributed. `token` names the copy in a ranked ballot's deep link.
+    """
+
+    __tablename__ = "poll_copies"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(TelegramId)
+    org_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    token: Mapped[str] = mapped_column(String(16), unique=True)
+    tg_poll_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    message_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("poll_id", "chat_id"),
+        Index("ix_poll_copies_chat", "chat_id"),
+    )
+
+
+class PollVote(Base):
+    """A person's current answer on one copy of a poll (their latest; empty choices = retracted).
+
+    `ballot` is the Telegram poll id voted on (or `c<copy id>` for a ranked ballot), so a vote
+    on a copy not traced yet is kept and attributed when it is. `standing`: org (counts for
+    `org_id`, rule A) | stranger (shown apart, never counted) | unknown (copy not traced: an
+    orphan's vote, counted apart). `seq` is the update id: the latest answer wins, and a replayed
+    update (rule U) writes the same row again.
+    """
+
+    __tablename__ = "poll_votes"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    ballot: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    poll_id: Mapped[int | None] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), nullable=True)
+    copy_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    org_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    standing: Mapped[str] = mapped_column(String(8), default="unknown")
+    choices: Mapped[list[int]] = mapped_column(JSON, default=list)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("ballot", "user_id"),
+        Index("ix_poll_votes_poll", "poll_id"),
+        Index("ix_poll_votes_at", "at"),
+    )

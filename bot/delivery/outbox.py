@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Fanout, OutboxRow
 from bot.db.upsert import insert_ignore
+from bot.services.safety import protected_chats
 
 FINAL = ("sent", "failed", "unreachable")
 STATES = ("queued", "sending", *FINAL)
@@ -67,7 +68,9 @@ async def enqueue(session: AsyncSession, key: str, purpose: str, messages: Itera
                   now: datetime, report_chat_id: int | None = None) -> int:
     """Create the fan-out `key` with a row per chat, once: a second call returns the first's id.
 
-    A chat listed twice gets one row (the first).
+    A chat listed twice gets one row (the first). Copies to a low-profile organisation's chats
+    are protected (no forwarding or saving) whatever the caller asked: the member-safety rule
+    lives here so no capability can forget it.
     """
     existing = (await session.execute(select(Fanout.id).where(Fanout.key == key))).scalar()
     if existing is not None:
@@ -79,6 +82,8 @@ async def enqueue(session: AsyncSession, key: str, purpose: str, messages: Itera
             "attempts": 0, "lost_answers": 0, "parts_sent": 0, "message_ids": [],
             "next_attempt_at": now, "updated_at": now,
         })
+    for chat_id in (await protected_chats(session, rows)):
+        rows[chat_id]["payload"]["protect_content"] = True
     await session.execute(insert_ignore(session, Fanout).values(
         key=key, purpose=purpose, total=len(rows), report_chat_id=report_chat_id,
         created_at=now, reported_final=False))

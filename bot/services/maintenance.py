@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.db.engine import Database
 from bot.intake import store
 from bot.scheduler import Due, TaskKind, schedule
-from bot.services import conversations
+from bot.services import conversations, erasure
 
 log = logging.getLogger(__name__)
 KIND = "maintenance.purge"
@@ -25,14 +25,17 @@ async def ensure_scheduled(db: Database, now: datetime) -> None:
         await schedule(session, KIND, due, dedupe_key=f"{KIND}:{due:%Y%m%d%H}")
 
 
-def purge_kind(db: Database) -> TaskKind:
+def purge_kind(db: Database, retention_days: int) -> TaskKind:
     async def run(due: Due) -> None:
         async with db.transaction() as session:
             updates = await store.purge_handled(session, due.now)
             flows = await conversations.purge_expired(session, due.now)
+            retained = await erasure.purge_retained(session, due.now, retention_days)
             nxt = _next_hour(due.now)
             await schedule(session, KIND, nxt, dedupe_key=f"{KIND}:{nxt:%Y%m%d%H}")
-        log.info("maintenance.purged updates=%d conversations=%d", updates, flows)
+        await db.checkpoint()
+        log.info("maintenance.purged updates=%d conversations=%d retained=%d",
+                 updates, flows, retained)
 
     # Purging late is as good as purging on time; a gap is covered by one run.
     return TaskKind(KIND, run)

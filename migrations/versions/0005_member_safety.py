@@ -45,6 +45,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_sent_messages_delete_at", ["delete_at"], unique=False)
         batch_op.create_index("ix_sent_messages_sent_at", ["sent_at"], unique=False)
 
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("deleted_at", bot.db.types.UTCDateTime(timezone=True), nullable=True)
+        )
+
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("low_profile", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -61,6 +66,9 @@ def downgrade() -> None:
         batch_op.drop_column("delete_after_hours")
         batch_op.drop_column("alias")
         batch_op.drop_column("low_profile")
+
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("deleted_at")
 
     with op.batch_alter_table("sent_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_sent_messages_sent_at")
