@@ -4,18 +4,24 @@ PTB lets an application bring its own `BaseRequest`. Measured on the delivery be
 connection pool cost the bot more CPU per send than everything else together (it scans every
 pooled connection for each request), so the sender could not pass a few hundred sends a second
 on two cores; aiohttp's connector does the same work in a fraction of it. Behaviour is PTB's:
-form-encoded parameters (nested values as JSON), multipart for uploads, `TimedOut` for time-outs
-and `NetworkError` for the rest.
+the same parameters (nested values as JSON strings), multipart for uploads, `TimedOut` for
+time-outs and `NetworkError` for the rest. The one difference: requests without files go as a
+JSON body (`application/json`, which the Bot API accepts for every method) holding exactly the
+strings PTB would have form-encoded; a form's url-encoding (and aiohttp's FormData around it)
+cost about a tenth of a millisecond a send, `json.dumps` a few microseconds.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -70,6 +76,7 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(total=total, connect=pool, sock_connect=connect,
                                         sock_read=read)
         data: Any = None
+        headers: dict[str, str] | None = None
         if files:
             form = aiohttp.FormData()
             for name, value in (request_data.json_parameters if request_data else {}).items():
@@ -78,9 +85,13 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             data = form
         elif request_data is not None:
-            data = request_data.json_parameters or None
+            parameters = request_data.json_parameters
+            if parameters:
+                data = json.dumps(parameters).encode()
+                headers = JSON_HEADERS
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(method, url, data=data, timeout=timeout,
+                                             headers=headers) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc

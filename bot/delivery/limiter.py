@@ -1,8 +1,10 @@
 """PTB's rate-limiter hook, backed by the pacer: every request the bot makes passes through here.
 
-Sends and edits wait for a pacer slot; a 429 pauses the pacer for `retry_after` and the request is
-tried again (not counted as an attempt anywhere). Reads (getMe, getChatAdministrators...), answers
-to button presses and getUpdates pass straight through: Telegram does not count them.
+Sends and edits wait for a pacer slot and tell the pacer when their answer is in (its window of
+arrivals counts a send from leaving to one second after its answer); a 429 pauses the pacer for
+`retry_after` and the request is tried again (not counted as an attempt anywhere). Reads (getMe,
+getChatAdministrators...), answers to button presses and getUpdates pass straight through:
+Telegram does not count them.
 """
 
 from __future__ import annotations
@@ -75,4 +77,6 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 wait = retry_seconds(exc)
                 log.info("pacer.retry_after seconds=%.1f", wait)
                 self.pacer.pause(wait)
+            finally:  # the answer is in: the arrivals window counts it for one more second
+                self.pacer.release()
         raise AssertionError("unreachable")

@@ -5,19 +5,29 @@ people never add up past Telegram's limits and neither throttles the other twice
 PTB's AIORateLimiter (whose overall limiter allows a burst of 30 and whose 429 handling would wait
 a second time behind ours).
 
-- Overall: evenly spaced slots at `rate` a second (SEND_RATE, default 29), and, on the times
-  requests really leave (a busy event loop can make waiters wake together), never more than
-  `rate` in any one-second window: Telegram allows 30.
+- Overall: evenly spaced slots at `rate` a second (SEND_RATE, default 29), on a fixed grid: a
+  send that leaves late (a busy event loop) does not push the ones after it.
+- And never more than Telegram's 30 in any one-second window of *arrivals*. A request reaches
+  Telegram at some moment between leaving (the pacer's return) and its answer, so a send may
+  leave only while fewer than 30 others are in flight or were answered within the last second:
+  then no second of arrivals can hold 31, whatever the network or a stalled event loop does to
+  the leaving times (loop stalls make waiters wake together). With answers in a few ms this never
+  delays the 29-a-second grid; it only bites when answers come late or waiters bunch up.
 - Per private chat: a token bucket of 3 refilled at 1 a second (Telegram lets short bursts pass).
 - Per group: the same bucket, and at most 20 in any 60 seconds.
 - A 429 pauses everything for `retry_after`: Telegram does not say which limit was hit.
 
 Time is the bot's clock (which follows the emulator's in tests, scale included), so limits cost
-what they cost on the emulator's clock.
+what they cost on the emulator's clock. The arrivals window is measured on a monotonic clock run
+at the bot clock's scale, so that a re-synchronisation of the bot's clock (a jump of a few ms, or
+more after a stall) can never make a second look shorter than it was.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -27,9 +37,8 @@ PRIVATE_BURST = 3
 CHAT_RATE = 1.0
 GROUP_WINDOW_S = 60.0
 GROUP_MAX = 20
+TELEGRAM_PER_SECOND = 30  # Telegram's overall limit: sends in any one-second window
 MAX_WINDOWED_RATE = 1000  # above this (paid broadcasts, benchmarks) only the spacing applies
-# Slack for the time a request takes to reach Telegram: jitter of a few ms made 429s (bench).
-WINDOW_MARGIN_S = 0.015
 
 
 @dataclass
@@ -46,16 +55,29 @@ class Pacer:
         self._next = 0.0
         self._paused_until = 0.0
         self._chats: dict[int, _ChatBudget] = {}
-        self._issued: deque[float] = deque()
+        # The arrivals window: sends in flight, and the (monotonic) times of recent answers.
+        self.in_flight = 0
+        self._answered: deque[float] = deque()
+        self._released = asyncio.Event()
+        self._mono_at = time.monotonic()
+        self._mono = 0.0
         self.waited_s = 0.0
+        self.window_waits = 0
 
     @property
     def interval(self) -> float:
         return 1.0 / self.rate
 
     @property
-    def per_window(self) -> int:
-        return max(1, int(self.rate)) if self.rate <= MAX_WINDOWED_RATE else 1 << 30
+    def windowed(self) -> bool:
+        return self.rate <= MAX_WINDOWED_RATE
+
+    def _local(self) -> float:
+        """Seconds on a monotonic clock run at the bot clock's scale (never jumps)."""
+        now = time.monotonic()
+        self._mono += (now - self._mono_at) * self.clock.scale
+        self._mono_at = now
+        return self._mono
 
     def _reserve_chat(self, chat_id: int, now: float) -> float:
         """Reserve this chat's next send; return the clock time from which it may go."""
@@ -82,8 +104,26 @@ class Pacer:
         for chat_id in [c for c, b in self._chats.items() if b.at < now - GROUP_WINDOW_S]:
             del self._chats[chat_id]
 
+    def _window_wait(self) -> float | None:
+        """None if a send may leave now (arrivals window), else the local seconds to wait at
+        most (a release may come sooner)."""
+        now = self._local()
+        answered = self._answered
+        while answered and answered[0] <= now - 1.0:
+            answered.popleft()
+        over = self.in_flight + len(answered) - (TELEGRAM_PER_SECOND - 1)
+        if over <= 0:
+            return None
+        if over <= len(answered):  # the oldest answers leave the window first
+            return answered[over - 1] + 1.0 - now
+        return 1.0  # sends in flight alone fill it: wait for an answer
+
     async def acquire(self, chat_id: int | None) -> None:
-        """Wait for a slot to send to `chat_id` (None: a send that names no chat)."""
+        """Wait for a slot to send to `chat_id` (None: a send that names no chat).
+
+        Every acquire must be followed by one `release()` once the request's answer (or error)
+        is in, so that the arrivals window knows the request can no longer reach Telegram.
+        """
         now = self.clock.timestamp()
         ready = self._reserve_chat(chat_id, now) if chat_id is not None else now
         if ready > now:
@@ -98,18 +138,24 @@ class Pacer:
             if slot > now:
                 self.waited_s += slot - now
                 await self.clock.sleep_until(slot)
-            while True:  # the window on real leaving times
-                now = self.clock.timestamp()
-                window = self._issued
-                while window and window[0] <= now - 1.0:
-                    window.popleft()
-                if len(window) < self.per_window:
-                    break
-                await self.clock.sleep_until(window[0] + 1.0 + WINDOW_MARGIN_S)
+            if self.windowed:
+                while (wait := self._window_wait()) is not None:
+                    self.window_waits += 1
+                    self._released.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._released.wait(),
+                                               timeout=max(wait, 0.0005) / self.clock.scale)
             if self.clock.timestamp() >= self._paused_until:
-                if self.rate <= MAX_WINDOWED_RATE:
-                    self._issued.append(self.clock.timestamp())
+                self.in_flight += 1
                 return
+
+    def release(self) -> None:
+        """The answer of an acquired send is in (or it failed): it counts in the arrivals
+        window for one more second, then not at all."""
+        self.in_flight -= 1
+        if self.windowed:
+            self._answered.append(self._local())
+        self._released.set()
 
     def pause(self, seconds: float) -> None:
         """Telegram answered 429: nothing is sent until `retry_after` has passed."""
