@@ -23,6 +23,11 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
     ("profile", N_("Your organisation's profile")),
     ("contacts", N_("Your organisation's contacts")),
     ("leave", N_("Take your organisation out of the coalition")),
+    ("report", N_("Report a threat to the coordinators")),
+    ("privacy", N_("What the bot keeps about you, and for how long")),
+    ("forget", N_("Erase your own data")),
+    ("lowprofile", N_("Hide your organisation's name from other members")),
+    ("exit", N_("Emergency exit: erase your organisation and leave")),
 ]
 COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     *MEMBER_COMMANDS,
@@ -30,11 +35,14 @@ COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     ("members", N_("Member organisations, with filters")),
     ("export", N_("Export members as a CSV file (private chat)")),
     ("coordinators", N_("The coordinators: list, add, remove")),
+    ("alert", N_("Compose and send an alert")),
+    ("alerts", N_("Recent alerts: delivery and answers")),
 ]
 
 
 # What a person who speaks for no organisation yet can use.
-STRANGER_COMMANDS = frozenset({"start", "help", "language", "timezone", "cancel", "register"})
+STRANGER_COMMANDS = frozenset({"start", "help", "language", "timezone", "cancel", "register",
+                               "privacy", "forget"})
 
 
 def commands_for(role: str) -> list[tuple[str, str]]:

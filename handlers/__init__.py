@@ -17,6 +17,9 @@ from telegram.ext import (
 )
 
 from handlers import (
+    alert_followup,
+    alert_reports,
+    alerts,
     buttons,
     chat_events,
     coordination,
@@ -25,11 +28,13 @@ from handlers import (
     language,
     organisations,
     registration,
+    safety,
     start,
     timezone,
 )
 
-CAPABILITIES = (registration, organisations, coordination)
+CAPABILITIES = (registration, organisations, coordination, safety, alerts, alert_followup,
+                alert_reports)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -41,6 +41,7 @@ from bot.services.erasure_hooks import ORG_HOOKS, PERSON_HOOKS, RETENTION_HOOKS
 from bot.services.safety import DELETABLE_FOR
 
 EXITED = "orgs_exited"
+ERASED = "[…]"
 FORGOTTEN = "people_forgotten"
 
 
@@ -102,6 +103,8 @@ async def _scrub_saved_updates(session: AsyncSession, ids: set[int],
         .where(_like_any(SavedUpdate.payload, needles)))).all()
     blank: list[int] = []
     for update_id, payload in rows:
+        if not isinstance(payload, str):
+            continue
         try:
             decoded = json.loads(payload)
         except ValueError:
@@ -111,7 +114,7 @@ async def _scrub_saved_updates(session: AsyncSession, ids: set[int],
             blank.append(int(update_id))
     if blank:
         await session.execute(update(SavedUpdate).where(SavedUpdate.update_id.in_(blank))
-                              .values(payload="{}", status="done"))
+                              .values(payload="{}", status="done", lane=None))
 
 
 async def _scrub_scheduled(session: AsyncSession, ids: set[int], names: list[str]) -> None:
@@ -127,12 +130,24 @@ async def _scrub_scheduled(session: AsyncSession, ids: set[int], names: list[str
         await session.execute(delete(ScheduledTask).where(ScheduledTask.id.in_(drop)))
 
 
-async def _scrub_outbox_names(session: AsyncSession, names: list[str]) -> None:
-    """Fan-out copies whose text names the erased organisation go (e.g. the coordinators'
-    approval request): the rows are delivery history, not worth a name that must vanish."""
-    needles = [f for n in names for f in _text_forms(n)]
-    if needles:
-        await session.execute(delete(OutboxRow).where(_like_any(OutboxRow.payload, needles)))
+async def _scrub_outbox_names(session: AsyncSession, names: list[str],
+                              fanout_ids: list[int] | None = None) -> None:
+    """Fan-out copies whose text names the erased organisation or person (e.g. the coordinators'
+    registration request) keep their row and message ids but lose the name; `fanout_ids`
+    limits the search (for a short name that would match inside other words elsewhere)."""
+    forms = sorted({f for n in names for f in _text_forms(n)}, key=len, reverse=True)
+    if not forms or fanout_ids == []:
+        return
+    query = select(OutboxRow.id, OutboxRow.payload).where(_like_any(OutboxRow.payload, forms))
+    if fanout_ids is not None:
+        query = query.where(OutboxRow.fanout_id.in_(fanout_ids))
+    rows = (await session.execute(query)).all()
+    for row_id, payload in rows:
+        text = json.dumps(payload)
+        for form in forms:
+            text = text.replace(json.dumps(form)[1:-1], ERASED)
+        await session.execute(update(OutboxRow).where(OutboxRow.id == row_id)
+                              .values(payload=json.loads(text)))
 
 
 async def _count(session: AsyncSession, name: str) -> None:
@@ -173,13 +188,27 @@ async def _erase_person_rows(session: AsyncSession, user_id: int, now: datetime)
     await session.execute(delete(Person).where(Person.id == user_id))
 
 
-async def forget_person(session: AsyncSession, user_id: int, now: datetime) -> Forgotten:
+async def forget_person(session: AsyncSession, user_id: int, now: datetime,
+                        names: list[str] | None = None, first_name: str | None = None
+                        ) -> Forgotten:
     """Erase one person. Their organisation's answers stay the organisation's; an organisation
-    left without any contact is reported, so coordinators can find it a new one."""
+    left without any contact is reported, so coordinators can find it a new one.
+
+    `names`: how Telegram shows the person right now (name, username), which the bot never
+    stores but which copies of texts may quote; `first_name` is erased only from the
+    registration requests the person sent (which name the applicant by it).
+    """
+    names = [n for n in (names or []) if len(n) >= 3]
     org_id = (await session.execute(
         select(Contact.org_id).where(Contact.user_id == user_id))).scalar_one_or_none()
+    requests = [int(f) for f in (await session.execute(
+        select(Organisation.approval_fanout_id).where(Organisation.requested_by == user_id,
+                                                      Organisation.approval_fanout_id.is_not(None))
+    )).scalars()]
     await _erase_person_rows(session, user_id, now)
-    await _scrub_saved_updates(session, {user_id}, [])
+    await _scrub_outbox_names(session, names)
+    await _scrub_outbox_names(session, [n for n in (first_name,) if n], requests)
+    await _scrub_saved_updates(session, {user_id}, names)
     await _scrub_scheduled(session, {user_id}, [])
     await _count(session, FORGOTTEN)
     result = Forgotten(org_id=int(org_id) if org_id is not None else None)
@@ -190,7 +219,8 @@ async def forget_person(session: AsyncSession, user_id: int, now: datetime) -> F
     return result
 
 
-async def exit_org(session: AsyncSession, org_id: int, now: datetime) -> Exited | None:
+async def exit_org(session: AsyncSession, org_id: int, now: datetime,
+                   names: list[str] | None = None) -> Exited | None:
     """Erase an organisation, its contacts and its chats; keep only anonymous counts.
 
     Returns what must still happen in Telegram (the caller schedules it in this transaction):
@@ -200,7 +230,7 @@ async def exit_org(session: AsyncSession, org_id: int, now: datetime) -> Exited 
     org = await session.get(Organisation, org_id)
     if org is None:
         return None
-    names = [n for n in (org.name, org.alias) if n]
+    names = [n for n in (org.name, org.alias, *(names or [])) if n and len(n) >= 3]
     contacts = [int(c) for c in (await session.execute(
         select(Contact.user_id).where(Contact.org_id == org_id))).scalars()]
     groups = [int(c) for c in (await session.execute(
