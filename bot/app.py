@@ -34,6 +34,7 @@ from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
 from bot.services import maintenance
+from handlers import alert_tasks
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class BotService:
         self.liveness = Liveness(self.db, self.instance)
         self.sender = Sender(self.application, self.db, self.clock, self.liveness,
                              concurrency=send_concurrency, on_progress=self.progress.tick)
+        self.scheduler.register(alert_tasks.nudge_kind(self.db, settings, self.sender.wake))
         self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance,
                                wake_sender=self.sender.wake)
         self.application.bot_data[KEY] = self.runtime

@@ -78,6 +78,24 @@ KEPT: list[Kept] = [
     Kept("scheduled_tasks", ("payload",),
          N_("Scheduled work (reminders, closings, digests): internal ids, sometimes a chat id."),
          N_("the bot only"), N_("until done, then purged with the delivery rows")),
+    Kept("alerts", ("title", "body_es", "body_en", "link", "composed_by"),
+         N_("Alerts coordinators send: their title, texts and link, and which coordinator wrote "
+            "them."), N_("coordinators; the organisations it was sent to read it"), RETENTION),
+    Kept("alert_targets", ("chat_id", "org_id"),
+         N_("Which chats of which organisations each alert was sent to."), COORDINATORS,
+         RETENTION),
+    Kept("alert_answers", ("org_id", "answered_by"),
+         N_("Your organisation's answer to an alert (received, signs on, affected, can help "
+            "with what) and who pressed the button."), COORDINATORS,
+         N_("the answer until your organisation uses /exit; who pressed it until /forget or "
+            "{days} days")),
+    Kept("alert_strangers", ("user_id",),
+         N_("Presses under an alert by people who do not answer for an organisation it was "
+            "sent to: their Telegram id, counted apart."), COORDINATORS, RETENTION),
+    Kept("reports", ("org_id", "reporter_id", "text", "link", "file_id", "file_name",
+                     "decided_by", "reason"),
+         N_("Threats you report with /report: your text, link or document, the state, who "
+            "reported it and the coordinators' decision."), COORDINATORS, RETENTION),
 ]
 
 # Tables with no personal data, and why.

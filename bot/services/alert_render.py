@@ -1,0 +1,103 @@
+"""How an alert reads in a chat: one function of a `Text`, so `es`, `en` and `both` come from one
+code path, and the composer's preview is the very text a recipient gets.
+
+Bodies and titles are coordinators' free text: they are escaped (HTML) here, once. No Telegram:
+buttons are the caller's business (handlers/alert_actions.py).
+"""
+
+from __future__ import annotations
+
+from babel import Locale
+
+from bot.db.models import Alert
+from bot.i18n import BOTH_SEPARATOR, LANGUAGES, N_, Text, escape
+from bot.services import vocabulary as v
+
+SEVERITY: dict[str, str] = {
+    "info": N_("Information"),
+    "warning": N_("Warning"),
+    "urgent": N_("Urgent"),
+}
+ICON = {"info": "ℹ️", "warning": "⚠️", "urgent": "🚨"}
+ASK: dict[str, str] = {
+    "acknowledge": N_("Received"),
+    "sign_on": N_("We sign on"),
+    "affected": N_("This affects us"),
+    "can_help": N_("We can help"),
+}
+ASK_ICON = {"acknowledge": "✅", "sign_on": "✍️", "affected": "⚠️", "can_help": "🤝"}
+AUDIENCE: dict[str, str] = {
+    "all": N_("All organisations"),
+    "members": N_("Full members only"),
+    "allies": N_("Allies only"),
+    "kinds": N_("Some kinds of organisation"),
+}
+
+
+def region_name(t: Text, code: str) -> str:
+    if v.is_state(code):
+        return v.MX_STATES[code]
+    return str(Locale.parse(t.lang).territories.get(code, code))
+
+
+def ask_label(t: Text, kind: str) -> str:
+    return f"{ASK_ICON.get(kind, '')} {t(ASK[kind])}".strip()
+
+
+def section(t: Text, alert: Alert, body: str) -> str:
+    """One language's version of the alert."""
+    lines = [
+        t("{icon} <b>Alert: {severity}</b>", icon=ICON.get(alert.severity, ""),
+          severity=t(SEVERITY.get(alert.severity, SEVERITY["info"]))),
+        f"<b>{escape(alert.title)}</b>",
+        "",
+        escape(body),
+        "",
+    ]
+    if alert.deadline is not None:
+        lines.append(t("⏰ Deadline: {date}", date=t.datetime(alert.deadline, "short")))
+    if alert.link:
+        lines.append(t("🔗 More: {link}", link=alert.link))
+    if alert.topics:
+        lines.append(t("Topics: {value}", value=", ".join(
+            t(v.TOPICS[x]) for x in alert.topics if x in v.TOPICS)))
+    if alert.regions:
+        lines.append(t("Regions: {value}", value=", ".join(
+            region_name(t, r) for r in alert.regions)))
+    if alert.asks:
+        lines.append(t("Please answer for your organisation with the buttons below."))
+    return "\n".join(lines).rstrip()
+
+
+def body_for(alert: Alert, lang: str) -> str:
+    """The body in `lang`, or the other language's when it has none."""
+    own = alert.body_en if lang == "en" else alert.body_es
+    other = alert.body_es if lang == "en" else alert.body_en
+    return own or other or ""
+
+
+def alert_text(alert: Alert, choice: str, timezone: str) -> str:
+    """The alert as a chat with this language choice reads it: `both` is Spanish then English,
+    each with its own text (a language without a text is left out)."""
+    if choice == "both":
+        langs = [lang for lang in LANGUAGES if getattr(alert, f"body_{lang}")] or ["es"]
+        return BOTH_SEPARATOR.join(section(Text(lang, timezone), alert, body_for(alert, lang))
+                                   for lang in langs)
+    lang = choice if choice in LANGUAGES else "es"
+    return section(Text(lang, timezone), alert, body_for(alert, lang))
+
+
+def nudge_section(t: Text, alert: Alert) -> str:
+    lines = [t("🔔 <b>Reminder</b>: your organisation has not answered this alert yet."),
+             f"<b>{escape(alert.title)}</b>"]
+    if alert.deadline is not None:
+        lines.append(t("⏰ Deadline: {date}", date=t.datetime(alert.deadline, "short")))
+    lines.append(t("Please answer for your organisation with the buttons below."))
+    return "\n".join(lines)
+
+
+def nudge_text(alert: Alert, choice: str, timezone: str) -> str:
+    if choice == "both":
+        return BOTH_SEPARATOR.join(nudge_section(Text(lang, timezone), alert)
+                                   for lang in LANGUAGES)
+    return nudge_section(Text(choice if choice in LANGUAGES else "es", timezone), alert)

@@ -1,0 +1,758 @@
+"""/alert: coordinators compose an alert and send it; answers pressed under it (issue 7).
+
+The composer is a guided flow kept in the database (rule C): the conversation row names the step
+and the draft alert's id; the draft itself is the `alerts` row (status draft), so a restart loses
+nothing and Send can be keyed by the alert's id (a double tap or a replayed update sends once).
+Closed sets are buttons; a press for another step, another draft or by someone else changes
+nothing. The preview is the very text a recipient in the coordinator's language gets, with the
+counts rule T gives (organisations, and chats by language).
+
+Answer buttons (rule A): the organisation is found from the chat and the presser, never from the
+data; the presser gets an immediate callback answer and the alert is never edited per press.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot import i18n
+from bot.db.models import Alert
+from bot.i18n import Text
+from bot.scheduler import schedule
+from bot.services import alerts, conversations
+from bot.services import vocabulary as v
+from bot.services.alert_render import ASK, AUDIENCE, SEVERITY, alert_text, region_name
+from bot.services.roles import Role
+from handlers.alert_actions import (
+    AnswerPress,
+    CapacityPress,
+    PreviewPress,
+    alert_copy,
+    answer_buttons,
+    capacity_buttons,
+)
+from handlers.alert_tasks import NUDGE_KIND
+from handlers.buttons import on
+from handlers.callback_data import action, encode
+from handlers.common import Here, anonymous_refusal, here, reply
+from handlers.steps import step
+
+log = logging.getLogger(__name__)
+
+FLOW = "alert"
+ORDER = ("title", "body_es", "body_en", "severity", "topics", "regions", "audience", "kinds",
+         "link", "deadline", "asks", "nudge", "preview")
+CHOICE_STEPS = ("severity", "audience", "nudge")
+TOGGLE_STEPS = ("topics", "regions", "kinds", "asks")
+DONE_STEPS = ("body_es", "body_en", "topics", "regions", "kinds", "link", "deadline", "asks")
+TEXT_STEPS = ("title", "body_es", "body_en", "link", "deadline")
+EDITABLE = ("title", "body_es", "body_en", "severity", "topics", "regions", "audience", "link",
+            "deadline", "asks")
+REGIONS: tuple[str, ...] = ("MX", *sorted(v.MX_STATES, key=lambda c: v.MX_STATES[c]),
+                            *[c for c in v.LATAM if c != "MX"])
+
+
+# --- button data --------------------------------------------------------------------------------
+
+@action("alc")
+@dataclasses.dataclass(frozen=True)
+class AlertChoice:
+    step: str
+    value: str
+
+    def valid(self) -> bool:
+        return self.step in CHOICE_STEPS and 0 < len(self.value) <= 12
+
+
+@action("alt")
+@dataclasses.dataclass(frozen=True)
+class AlertToggle:
+    step: str
+    value: str
+
+    def valid(self) -> bool:
+        return self.step in TOGGLE_STEPS and 0 < len(self.value) <= 24
+
+
+@action("ald")
+@dataclasses.dataclass(frozen=True)
+class AlertDone:
+    """Done (or Skip) on a step that takes several messages, toggles, or is optional."""
+
+    step: str
+
+    def valid(self) -> bool:
+        return self.step in DONE_STEPS
+
+
+@action("als")
+@dataclasses.dataclass(frozen=True)
+class AlertSend:
+    alert: int
+
+
+@action("ale")
+@dataclasses.dataclass(frozen=True)
+class AlertEdit:
+    alert: int
+
+
+@action("alf")
+@dataclasses.dataclass(frozen=True)
+class AlertField:
+    """Which part of the draft to change (from the Edit menu)."""
+
+    field: str
+
+    def valid(self) -> bool:
+        return self.field in EDITABLE
+
+
+@action("alx")
+@dataclasses.dataclass(frozen=True)
+class AlertCancel:
+    alert: int
+
+
+# --- texts --------------------------------------------------------------------------------------
+
+def only_coordinators(t: Text) -> str:
+    return t("Only coordinators can do this.")
+
+
+def private_only(t: Text) -> str:
+    return t("Please compose alerts in your private chat with me.")
+
+
+NUDGE_CHOICES = ("0", *(str(h) for h in alerts.NUDGE_HOURS))
+
+
+def nudge_label(t: Text, value: str) -> str:
+    if value == "0":
+        return t("No automatic reminder")
+    return t("Remind the silent ones after {n} hours", n=value)
+
+
+def question(t: Text, name: str, alert: Alert) -> str:
+    if name == "title":
+        return t("<b>New alert.</b> What is its title? (one line, up to 200 characters; /cancel "
+                 "to stop)")
+    if name == "body_es":
+        return t("Send the text in <b>Spanish</b>. You may send several messages: they are "
+                 "joined. Press Done when it is complete (or Done right away if there is no "
+                 "Spanish text).")
+    if name == "body_en":
+        return t("Send the text in <b>English</b>, in one or several messages, then press Done "
+                 "(or Done right away if there is no English text: English chats then get the "
+                 "Spanish one).")
+    if name == "severity":
+        return t("How serious is it?")
+    if name == "topics":
+        return t("Which topics does it concern? Organisations following one of them get it; "
+                 "choose none to reach every topic. Then press Done.")
+    if name == "regions":
+        return t("Which regions does it concern? Choose none to reach everywhere. Then press "
+                 "Done.")
+    if name == "audience":
+        return t("Who should get it?")
+    if name == "kinds":
+        return t("Which kinds of organisation? Choose one or more, then press Done.")
+    if name == "link":
+        return t("Send a link for more information (https://…), or press Skip.")
+    if name == "deadline":
+        return t("Is there a deadline? Send it as 2026-12-31 or 2026-12-31 18:00 (your time "
+                 "zone), or press Skip.")
+    if name == "asks":
+        return t("Which answers should organisations give? Choose any, then press Done.")
+    return t("Should I remind the organisations that have not answered, automatically?")
+
+
+def options(t: Text, name: str) -> list[tuple[str, str]]:
+    if name == "severity":
+        return [(k, t(label)) for k, label in SEVERITY.items()]
+    if name == "topics":
+        return [(k, t(label)) for k, label in v.TOPICS.items()]
+    if name == "regions":
+        return [(c, t("All of Mexico") if c == "MX" else region_name(t, c)) for c in REGIONS]
+    if name == "audience":
+        return [(k, t(label)) for k, label in AUDIENCE.items()]
+    if name == "kinds":
+        return [(k, t(label)) for k, label in v.KINDS.items()]
+    if name == "asks":
+        return [(k, t(label)) for k, label in ASK.items()]
+    if name == "nudge":
+        return [(value, nudge_label(t, value)) for value in NUDGE_CHOICES]
+    return []
+
+
+def chosen(name: str, alert: Alert) -> list[str]:
+    return list(getattr(alert, name) or []) if name in TOGGLE_STEPS else []
+
+
+def keyboard(where: Here, name: str, alert: Alert) -> InlineKeyboardMarkup | None:
+    t = where.t
+    if name in ("link", "deadline"):
+        return InlineKeyboardMarkup([[InlineKeyboardButton(
+            t("Skip"), callback_data=encode(AlertDone(name)))]])
+    if name in ("body_es", "body_en"):
+        return InlineKeyboardMarkup([[InlineKeyboardButton(
+            t("Done"), callback_data=encode(AlertDone(name)))]])
+    choices = options(t, name)
+    if not choices:
+        return None
+    picked = chosen(name, alert)
+    per_row = 3 if name == "regions" else 2 if len(choices) > 3 else 1
+    buttons = []
+    for value, label in choices:
+        if name in TOGGLE_STEPS:
+            text = f"✅ {label}" if value in picked else label
+            data = encode(AlertToggle(name, value))
+        else:
+            text, data = label, encode(AlertChoice(name, value))
+        buttons.append(InlineKeyboardButton(text, callback_data=data))
+    rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    if name in TOGGLE_STEPS:
+        rows.append([InlineKeyboardButton(t("Done"), callback_data=encode(AlertDone(name)))])
+    return InlineKeyboardMarkup(rows)
+
+
+# --- the flow's state ---------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Flow:
+    step: str
+    alert_id: int
+    editing: bool = False
+
+    def state(self) -> conversations.State:
+        return conversations.State(FLOW, self.step, {"alert": self.alert_id,
+                                                     "editing": self.editing})
+
+
+def next_step(current: str, alert: Alert, editing: bool) -> str:
+    """The step after `current`: dependent steps (kinds after audience, the automatic reminder
+    after severity) are asked only when they apply; while editing, back to the preview."""
+    if current == "audience" and alert.audience == "kinds":
+        return "kinds"
+    if current == "severity" and alert.severity == "urgent" and editing and alert.asks:
+        return "nudge"
+    if editing:
+        return "preview"
+    index = ORDER.index(current) + 1
+    while True:
+        name = ORDER[index]
+        skip_kinds = name == "kinds" and alert.audience != "kinds"
+        skip_nudge = name == "nudge" and (alert.severity != "urgent" or not alert.asks)
+        if not (skip_kinds or skip_nudge):
+            return name
+        index += 1
+
+
+async def load(where: Here) -> tuple[Flow, Alert] | None:
+    """The person's open composer and its draft; None if there is none (or it was sent)."""
+    now = where.rt.clock.now()
+    async with where.rt.db.transaction() as session:
+        state = await conversations.current(session, where.chat_id, where.user_id, now)
+        if state is None or state.flow != FLOW:
+            return None
+        alert = await alerts.draft_of(session, int(state.data.get("alert") or 0), where.user_id)
+        if alert is None:
+            return None
+        session.expunge(alert)
+    return Flow(state.step, alert.id, bool(state.data.get("editing"))), alert
+
+
+async def save(where: Here, flow: Flow, **values: object) -> Alert | None:
+    """Store the step and the draft's changed values in one transaction."""
+    now = where.rt.clock.now()
+    async with where.rt.db.transaction() as session:
+        alert = await alerts.update_draft(session, flow.alert_id, where.user_id, now, **values)
+        if alert is None:
+            return None
+        await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
+        await session.flush()
+        session.expunge(alert)
+    return alert
+
+
+async def ask(update: Update, where: Here, flow: Flow, alert: Alert,
+              reason: Callable[[Text], str] | None = None) -> None:
+    if flow.step == "preview":
+        await preview(update, where, alert)
+        return
+
+    def build(t: Text) -> str:
+        text = question(t, flow.step, alert)
+        return f"{reason(t)}\n\n{text}" if reason else text
+
+    await reply(update, where, build, markup=keyboard(where, flow.step, alert))
+
+
+async def go_on(update: Update, where: Here, flow: Flow, alert: Alert, **values: object) -> None:
+    """Record the values, move to the next step and ask it."""
+    for name, value in values.items():
+        setattr(alert, name, value)
+    flow.step = next_step(flow.step, alert, flow.editing)
+    if flow.step == "preview":
+        flow.editing = False
+    saved = await save(where, flow, **values)
+    if saved is None:
+        return
+    await ask(update, where, flow, saved)
+
+
+# --- /alert ---------------------------------------------------------------------------------------
+
+async def coordinator_here(update: Update, where: Here) -> bool:
+    """Rule R for the composer: a coordinator writing as themselves, in private."""
+    if where.anonymous:
+        await reply(update, where, anonymous_refusal)
+        return False
+    if where.role is not Role.COORDINATOR:
+        log.info("alerts.refused")
+        await reply(update, where, only_coordinators)
+        return False
+    if not where.private:
+        await reply(update, where, private_only)
+        return False
+    return True
+
+
+async def alert_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    where = await here(update, context)
+    if not await coordinator_here(update, where):
+        return
+    now = where.rt.clock.now()
+    async with where.rt.db.transaction() as session:
+        alert = await alerts.new_draft(session, where.user_id, now)
+        flow = Flow("title", alert.id)
+        await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
+        session.expunge(alert)
+    log.info("alerts.compose_started alert=%d", alert.id)
+    await ask(update, where, flow, alert)
+
+
+async def open_prefilled(update: Update, where: Here, alert_id: int) -> None:
+    """The composer on a draft made from a report (title, text and state filled in): it asks
+    the first question not answered yet, the severity."""
+    now = where.rt.clock.now()
+    flow = Flow("severity", alert_id)
+    async with where.rt.db.transaction() as session:
+        alert = await alerts.draft_of(session, alert_id, where.user_id)
+        if alert is None:
+            return
+        await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
+        session.expunge(alert)
+    await ask(update, where, flow, alert)
+
+
+@step(FLOW, "title")
+async def answer_title(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                       text: str) -> None:
+    loaded = await load(where)
+    if loaded is None or where.role is not Role.COORDINATOR:
+        return
+    flow, alert = loaded
+    title = alerts.clean_title(text)
+    if title is None:
+        await ask(update, where, flow, alert, lambda t: t(
+            "That title cannot be used: one line of up to 200 characters, not starting with "
+            "“/”."))
+        return
+    await go_on(update, where, flow, alert, title=title)
+
+
+async def answer_body(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                      text: str) -> None:
+    loaded = await load(where)
+    if loaded is None or where.role is not Role.COORDINATOR:
+        return
+    flow, alert = loaded
+    name = flow.step
+    current = getattr(alert, name) or ""
+    body = f"{current}\n\n{text.strip()}" if current else text.strip()
+    if len(body) > alerts.MAX_BODY:
+        await reply(update, where, lambda t: t(
+            "The text would be longer than {n} characters; that part was not added.",
+            n=t.number(alerts.MAX_BODY)), markup=keyboard(where, name, alert))
+        return
+    saved = await save(where, flow, **{name: body})
+    if saved is None:
+        return
+    await reply(update, where, lambda t: t(
+        "Added. The text now has {n} characters. Send more to add to it, or press Done.",
+        n=t.number(len(body))), markup=keyboard(where, name, saved))
+
+
+step(FLOW, "body_es")(answer_body)
+step(FLOW, "body_en")(answer_body)
+
+
+@step(FLOW, "link")
+async def answer_link(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                      text: str) -> None:
+    loaded = await load(where)
+    if loaded is None or where.role is not Role.COORDINATOR:
+        return
+    flow, alert = loaded
+    link = alerts.clean_link(text)
+    if link is None:
+        await ask(update, where, flow, alert, lambda t: t(
+            "That is not a link I can use: it must start with https:// (or http://) and have "
+            "no spaces."))
+        return
+    await go_on(update, where, flow, alert, link=link)
+
+
+def parse_deadline(text: str, timezone: str) -> datetime | None:
+    raw = " ".join(text.split())
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            local = datetime.strptime(raw, fmt)
+        except ValueError:
+            continue
+        if fmt == "%Y-%m-%d":
+            local = local.replace(hour=23, minute=59)
+        return local.replace(tzinfo=ZoneInfo(timezone))
+    return None
+
+
+@step(FLOW, "deadline")
+async def answer_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                          text: str) -> None:
+    loaded = await load(where)
+    if loaded is None or where.role is not Role.COORDINATOR:
+        return
+    flow, alert = loaded
+    deadline = parse_deadline(text, where.timezone)
+    if deadline is None or deadline <= where.rt.clock.now():
+        await ask(update, where, flow, alert, lambda t: t(
+            "I could not read a date in the future there. Write it as 2026-12-31 or "
+            "2026-12-31 18:00."))
+        return
+    await go_on(update, where, flow, alert, deadline=deadline)
+
+
+async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                           text: str) -> None:
+    loaded = await load(where)
+    if loaded is None:
+        return
+    flow, alert = loaded
+    await ask(update, where, flow, alert, lambda t: t("Please answer with the buttons."))
+
+
+for _name in ORDER:
+    if _name not in TEXT_STEPS:
+        step(FLOW, _name)(buttons_expected)
+
+
+async def stale(update: Update, where: Here) -> None:
+    query = update.callback_query
+    assert query is not None
+    log.info("alerts.stale_button")
+    await query.answer(where.t("This button is no longer valid."))
+
+
+async def press_context(update: Update, context: ContextTypes.DEFAULT_TYPE
+                        ) -> tuple[Here, tuple[Flow, Alert] | None] | None:
+    """A composer button: refused to anyone but a coordinator (rule R), else the open flow."""
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    if where.role is not Role.COORDINATOR:
+        log.info("alerts.button_refused")
+        await query.answer(only_coordinators(where.t), show_alert=True)
+        return None
+    return where, await load(where) if where.private else None
+
+
+@on(AlertChoice, AlertToggle, AlertDone)
+async def composer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                          pressed: AlertChoice | AlertToggle | AlertDone) -> None:
+    found = await press_context(update, context)
+    if found is None:
+        return
+    where, loaded = found
+    query = update.callback_query
+    assert query is not None
+    if loaded is None or loaded[0].step != pressed.step:
+        await stale(update, where)
+        return
+    flow, alert = loaded
+    if isinstance(pressed, AlertChoice):
+        if pressed.value not in dict(options(where.t, pressed.step)):
+            await stale(update, where)
+            return
+        await query.answer()
+        if pressed.step == "nudge":
+            hours = int(pressed.value)
+            await go_on(update, where, flow, alert, auto_nudge_hours=hours or None)
+        else:
+            await go_on(update, where, flow, alert, **{pressed.step: pressed.value})
+        return
+    if isinstance(pressed, AlertToggle):
+        if pressed.value not in dict(options(where.t, pressed.step)):
+            await stale(update, where)
+            return
+        picked = chosen(pressed.step, alert)
+        picked = ([x for x in picked if x != pressed.value] if pressed.value in picked
+                  else [*picked, pressed.value])
+        order = [value for value, _ in options(where.t, pressed.step)]
+        picked = [x for x in order if x in picked]
+        saved = await save(where, flow, **{pressed.step: picked})
+        await query.answer()
+        if saved is not None and query.message is not None:
+            try:
+                await query.edit_message_reply_markup(keyboard(where, pressed.step, saved))
+            except Exception:  # an identical redraw (a double tap) is not an error
+                log.info("alerts.redraw_skipped")
+        return
+    await done(update, where, flow, alert)
+
+
+async def done(update: Update, where: Here, flow: Flow, alert: Alert) -> None:
+    query = update.callback_query
+    assert query is not None
+    if flow.step == "body_en" and not (alert.body_es or alert.body_en):
+        await query.answer(where.t("An alert needs a text in Spanish or in English."),
+                           show_alert=True)
+        return
+    if flow.step == "kinds" and not alert.kinds:
+        await query.answer(where.t("Choose at least one kind."), show_alert=True)
+        return
+    await query.answer()
+    values: dict[str, object] = {}
+    if flow.step == "link" and not alert.link:
+        values["link"] = None
+    if flow.step == "asks" and not alert.asks:
+        values["auto_nudge_hours"] = None
+    await go_on(update, where, flow, alert, **values)
+
+
+# --- preview, send, edit, cancel ------------------------------------------------------------------
+
+def summary(t: Text, alert: Alert, reach: alerts.Reach) -> str:
+    langs = {"es": t("Spanish"), "en": t("English"), "both": t("both languages")}
+    by_language = ", ".join(f"{langs[k]}: {t.number(reach.by_language[k])}"
+                            for k in langs if reach.by_language.get(k)) or "—"
+    lines = [
+        t("<b>Preview above.</b> It will reach <b>{orgs}</b> organisations in <b>{chats}</b> "
+          "chats.", orgs=t.number(reach.orgs), chats=t.number(len(reach.targets))),
+        t("Chats by language: {value}", value=by_language),
+    ]
+    if reach.orgs_without_chat:
+        lines.append(t("{n} of them have no group: their contacts get it in private.",
+                       n=t.number(reach.orgs_without_chat)))
+    audience = t(AUDIENCE.get(alert.audience, alert.audience))
+    if alert.audience == "kinds":
+        audience += ": " + ", ".join(t(v.KINDS[k]) for k in alert.kinds or [] if k in v.KINDS)
+    lines.append(t("Audience: {value}", value=audience))
+    asks = ", ".join(t(ASK[k]) for k in alert.asks or [] if k in ASK) or t("none")
+    lines.append(t("Answers asked: {value}", value=asks))
+    if alert.auto_nudge_hours:
+        lines.append(t("Automatic reminder to the silent ones after {n} hours.",
+                       n=alert.auto_nudge_hours))
+    if not reach.targets:
+        lines.append(t("⚠️ No organisation matches: change the topics, regions or audience."))
+    return "\n".join(lines)
+
+
+async def preview(update: Update, where: Here, alert: Alert) -> None:
+    """The alert exactly as a recipient in this chat's language reads it, then the counts."""
+    async with where.rt.db.transaction() as session:
+        reach = await alerts.reach(session, alert, where.rt.settings.default_language)
+    buttons = answer_buttons(alert, where.language, preview=True)
+    markup = InlineKeyboardMarkup.de_json({"inline_keyboard": buttons}, None) if buttons \
+        else None
+    await reply(update, where, lambda t: alert_text(alert, where.language, where.timezone),
+                markup=markup, disable_web_page_preview=True)
+    t = where.t
+    controls = InlineKeyboardMarkup([[
+        InlineKeyboardButton(t("Send"), callback_data=encode(AlertSend(alert.id))),
+        InlineKeyboardButton(t("Edit"), callback_data=encode(AlertEdit(alert.id))),
+        InlineKeyboardButton(t("Cancel"), callback_data=encode(AlertCancel(alert.id))),
+    ]])
+    await reply(update, where, lambda tt: summary(tt, alert, reach), markup=controls)
+
+
+@on(PreviewPress)
+async def preview_press(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        pressed: PreviewPress) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    await query.answer(where.t("This is the preview: recipients' presses will be counted."))
+
+
+@on(AlertSend)
+async def send_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                      pressed: AlertSend) -> None:
+    found = await press_context(update, context)
+    if found is None:
+        return
+    where, _ = found
+    query = update.callback_query
+    assert query is not None
+    if not where.private:
+        await stale(update, where)
+        return
+    settings = where.rt.settings
+    now = where.rt.clock.now()
+    async with where.rt.db.transaction() as session:
+        sent = await alerts.send(session, pressed.alert, where.user_id, now,
+                                 alert_copy(settings.timezone), settings.default_language,
+                                 report_chat_id=where.chat_id)
+        if sent is not None and sent.first:
+            alert = await alerts.get(session, pressed.alert)
+            assert alert is not None
+            if alert.severity == "urgent" and alert.auto_nudge_hours and alert.asks:
+                await schedule(session, NUDGE_KIND, now + timedelta(hours=alert.auto_nudge_hours),
+                               {"alert": alert.id}, dedupe_key=f"{NUDGE_KIND}:{alert.id}")
+            await conversations.finish(session, where.chat_id, where.user_id)
+    if sent is None:
+        await stale(update, where)
+        return
+    if not sent.first:
+        await query.answer(where.t("This alert was already sent."))
+        return
+    where.rt.wake_sender()
+    log.info("alerts.sent alert=%d fanout=%d chats=%d", sent.alert_id, sent.fanout_id, sent.chats)
+    await query.answer(where.t("Sending."))
+    await reply(update, where, lambda t: t(
+        "Sending the alert to {orgs} organisations in {chats} chats. The progress follows; "
+        "send /alerts to see who answered.", orgs=t.number(sent.orgs),
+        chats=t.number(sent.chats)))
+
+
+@on(AlertEdit)
+async def edit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                      pressed: AlertEdit) -> None:
+    found = await press_context(update, context)
+    if found is None:
+        return
+    where, loaded = found
+    query = update.callback_query
+    assert query is not None
+    if loaded is None or loaded[1].id != pressed.alert:
+        await stale(update, where)
+        return
+    await query.answer()
+    names = {"title": N_title, "body_es": N_body_es, "body_en": N_body_en,
+             "severity": N_severity, "topics": N_topics, "regions": N_regions,
+             "audience": N_audience, "link": N_link, "deadline": N_deadline, "asks": N_asks}
+    t = where.t
+    buttons = [InlineKeyboardButton(t(names[f]), callback_data=encode(AlertField(f)))
+               for f in EDITABLE]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    await reply(update, where, lambda tt: tt("What do you want to change?"),
+                markup=InlineKeyboardMarkup(rows))
+
+
+N_title = i18n.N_("Title")
+N_body_es = i18n.N_("Spanish text")
+N_body_en = i18n.N_("English text")
+N_severity = i18n.N_("Severity")
+N_topics = i18n.N_("Topics")
+N_regions = i18n.N_("Regions")
+N_audience = i18n.N_("Audience")
+N_link = i18n.N_("Link")
+N_deadline = i18n.N_("Deadline")
+N_asks = i18n.N_("Answers asked")
+
+
+@on(AlertField)
+async def field_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                       pressed: AlertField) -> None:
+    found = await press_context(update, context)
+    if found is None:
+        return
+    where, loaded = found
+    query = update.callback_query
+    assert query is not None
+    if loaded is None or loaded[0].step != "preview":
+        await stale(update, where)
+        return
+    await query.answer()
+    flow, alert = loaded
+    flow.step, flow.editing = pressed.field, True
+    values: dict[str, object] = {}
+    if pressed.field in ("body_es", "body_en"):
+        values[pressed.field] = None  # a new text replaces the old one
+        setattr(alert, pressed.field, None)
+    saved = await save(where, flow, **values)
+    if saved is not None:
+        await ask(update, where, flow, saved)
+
+
+@on(AlertCancel)
+async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        pressed: AlertCancel) -> None:
+    found = await press_context(update, context)
+    if found is None:
+        return
+    where, _ = found
+    query = update.callback_query
+    assert query is not None
+    async with where.rt.db.transaction() as session:
+        gone = await alerts.discard_draft(session, pressed.alert, where.user_id)
+        if gone:
+            await conversations.finish(session, where.chat_id, where.user_id)
+    if not gone:
+        await stale(update, where)
+        return
+    await query.answer()
+    await reply(update, where, lambda t: t("Cancelled. The alert was not sent."))
+
+
+# --- answers under an alert (rule A) -------------------------------------------------------------
+
+OUTCOME_TEXT: dict[alerts.Outcome, str] = {
+    alerts.Outcome.RECORDED: i18n.N_("Thank you: your organisation's answer is recorded."),
+    alerts.Outcome.UNCHANGED: i18n.N_("Thank you: your organisation's answer is recorded."),
+    alerts.Outcome.ASK_CAPACITY: i18n.N_("Which capacity can your organisation offer? Choose "
+                                         "below."),
+    alerts.Outcome.STRANGER: i18n.N_("Thank you. You do not answer for an organisation this "
+                                     "alert was sent to, so your answer is counted apart."),
+    alerts.Outcome.NOT_REACHED: i18n.N_("This alert was not sent to your organisation, so "
+                                        "this answer is not counted."),
+    alerts.Outcome.NEEDS_CONTACT: i18n.N_("Only your organisation's contacts can sign on or "
+                                          "offer help for it."),
+    alerts.Outcome.INVALID: i18n.N_("This button is no longer valid."),
+}
+
+
+@on(AnswerPress, CapacityPress)
+async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        pressed: AnswerPress | CapacityPress) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    kind = "can_help" if isinstance(pressed, CapacityPress) else pressed.kind
+    capacity = pressed.capacity if isinstance(pressed, CapacityPress) else None
+    async with where.rt.db.transaction() as session:
+        result = await alerts.answer(session, pressed.alert, where.chat_id, where.private,
+                                     where.user_id, kind, where.rt.clock.now(), capacity)
+    log.info("alerts.answer alert=%d outcome=%s", pressed.alert, result.outcome.value)
+    await query.answer(where.t(OUTCOME_TEXT[result.outcome]),
+                       show_alert=result.outcome in (alerts.Outcome.NOT_REACHED,
+                                                     alerts.Outcome.NEEDS_CONTACT))
+    if result.outcome is alerts.Outcome.ASK_CAPACITY:
+        markup = InlineKeyboardMarkup.de_json(
+            {"inline_keyboard": capacity_buttons(pressed.alert, where.language)}, None)
+        message = query.message
+        await reply(update, where, lambda t: t(
+            "Which capacity can your organisation offer for this alert?"), markup=markup,
+            reply_to_message_id=message.message_id if message is not None else None)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add this module's commands (follow-up and reports have their own modules)."""
+    application.add_handler(CommandHandler("alert", alert_command))
