@@ -34,6 +34,7 @@ from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
 from bot.services import maintenance
+from handlers import poll_tasks
 from handlers import alert_tasks
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class BotService:
         self.instance = uuid.uuid4().hex[:12]
         self.scheduler = Scheduler(self.db, self.clock, self.instance)
         self.scheduler.register(maintenance.purge_kind(self.db, settings.retention_days))
+        for kind in poll_tasks.task_kinds(self):  # polls' close, nudge and tracing (issue 9)
+            self.scheduler.register(kind)
         self.pacer = Pacer(self.clock, settings.send_rate)
         self._requests: list[AiohttpRequest] = []
         self.application = build_application(settings, self.pacer, self._requests,

@@ -28,6 +28,7 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
     ("forget", N_("Erase your own data")),
     ("lowprofile", N_("Hide your organisation's name from other members")),
     ("exit", N_("Emergency exit: erase your organisation and leave")),
+    ("polls", N_("Polls and their results")),
 ]
 COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     *MEMBER_COMMANDS,
@@ -37,6 +38,7 @@ COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     ("coordinators", N_("The coordinators: list, add, remove")),
     ("alert", N_("Compose and send an alert")),
     ("alerts", N_("Recent alerts: delivery and answers")),
+    ("poll", N_("Create a poll on priorities")),
 ]
 
 

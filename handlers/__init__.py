@@ -27,6 +27,7 @@ from handlers import (
     flows,
     language,
     organisations,
+    polls,
     registration,
     safety,
     start,
@@ -34,7 +35,7 @@ from handlers import (
 )
 
 CAPABILITIES = (registration, organisations, coordination, safety, alerts, alert_followup,
-                alert_reports)
+                alert_reports, polls)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -45,6 +46,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("cancel", flows.cancel))
     for module in CAPABILITIES:
         module.register(application)
+    application.add_handler(polls.answer_handler())
     application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(ChatMemberHandler(chat_events.my_chat_member,
                                               ChatMemberHandler.MY_CHAT_MEMBER))

@@ -91,7 +91,7 @@ class Poller:
 
     async def _save(self, updates: tuple[Update, ...]) -> None:
         """Save until it works: the offset must not move past unsaved updates."""
-        raw = [u.to_dict() for u in updates]
+        raw = [_as_sent(u) for u in updates]
         delay = 0.5
         while True:
             try:
@@ -101,6 +101,18 @@ class Poller:
                 log.warning("intake.save_failed retrying count=%d", len(raw), exc_info=True)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
+
+
+def _as_sent(update: Update) -> dict[str, object]:
+    """The update as Telegram sent it. PTB's `to_dict` leaves out empty lists, but a retracted
+    vote's `poll_answer` has `option_ids: []` (and `option_persistent_ids: []`), which PTB
+    requires when reading it back."""
+    data = update.to_dict()
+    answer = data.get("poll_answer")
+    if isinstance(answer, dict):
+        answer.setdefault("option_ids", [])
+        answer.setdefault("option_persistent_ids", [])
+    return data
 
 
 def _seconds(value: object) -> float:

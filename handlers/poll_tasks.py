@@ -1,0 +1,205 @@
+"""A poll's scheduled work (rule S): tracing copies, the nudge, and the close with results.
+
+- `polls.trace` (every 2 s while copies are on their way): Telegram's `poll_answer` names only
+  the poll, and the sender keeps only each copy's message id, so each copy sent gets an
+  "about this poll" button by `editMessageReplyMarkup`, whose answer carries the message's poll
+  and so its id. Votes kept before their copy was traced are attributed then.
+- `polls.nudge` (a day before the close; useless once closed): organisations that have not voted
+  get one reminder in their chats.
+- `polls.close` (always runs, also late, e.g. after the bot was down): `stopPoll` on every copy
+  still open ("already closed" is done, and its answer traces a copy not traced yet), the count,
+  then the results and the chart to every chat that got the poll and to the coordinators.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Poll as TgPoll
+from telegram.error import BadRequest, TelegramError
+
+from bot import i18n
+from bot.delivery import outbox
+from bot.scheduler import Due, TaskKind, schedule
+from bot.services import members_view, poll_chart, poll_results, polls
+from handlers import poll_render as render
+from handlers.callback_data import encode
+from handlers.polls import TRACE_EVERY, PollInfo
+
+if TYPE_CHECKING:
+    from bot.app import BotService
+
+log = logging.getLogger(__name__)
+
+
+def task_kinds(service: BotService) -> list[TaskKind]:
+    return [trace_kind(service), nudge_kind(service), close_kind(service)]
+
+
+def _info_markup(lang: str, poll_id: int, variant: int = 0) -> InlineKeyboardMarkup:
+    label = i18n.label(lang, lambda t: t("About this poll"))
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        ("ℹ️ " if variant == 0 else "ℹ ") + label, callback_data=encode(PollInfo(poll_id)))]])
+
+
+def trace_kind(service: BotService) -> TaskKind:
+    async def run(due: Due) -> None:
+        poll_id = int(due.payload["poll"])
+        async with service.db.transaction() as session:
+            poll = await polls.get(session, poll_id)
+            if poll is None or poll.status != "open":
+                return
+            found, waiting = await polls.untraced(session, poll)
+            chats = {a.chat_id: a for a in await polls.audience_chats(session, poll_id)}
+        bot = service.application.bot
+        for item in found:
+            lang = getattr(chats.get(item.chat_id), "language", None) \
+                or service.settings.default_language
+            tg_poll_id = None
+            for variant in (0, 1):  # a re-run whose first edit landed gets "not modified"
+                try:
+                    edited = await bot.edit_message_reply_markup(
+                        chat_id=item.chat_id, message_id=item.message_id,
+                        reply_markup=_info_markup(lang, poll_id, variant))
+                except BadRequest as exc:
+                    if "not modified" in exc.message.lower() and variant == 0:
+                        continue
+                    log.info("polls.trace_failed poll=%d", poll_id)
+                    break
+                except TelegramError:
+                    log.info("polls.trace_failed poll=%d", poll_id)
+                    break
+                if isinstance(edited, Message) and edited.poll is not None:
+                    tg_poll_id = edited.poll.id
+                break
+            async with service.db.transaction() as session:
+                await polls.trace(session, item.copy_id, item.message_id, tg_poll_id)
+        if waiting and due.now < poll.closes_at:
+            async with service.db.transaction() as session:
+                await schedule(session, polls.TRACE_KIND, service.clock.now() + TRACE_EVERY,
+                               {"poll": poll_id})
+        log.info("polls.traced poll=%d copies=%d waiting=%d", poll_id, len(found), waiting)
+
+    return TaskKind(polls.TRACE_KIND, run)
+
+
+def nudge_kind(service: BotService) -> TaskKind:
+    async def run(due: Due) -> None:
+        poll_id = int(due.payload["poll"])
+        now = service.clock.now()
+        async with service.db.transaction() as session:
+            poll = await polls.get(session, poll_id)
+            if poll is None or poll.status != "open" or now >= poll.closes_at:
+                return
+            voted = await polls.orgs_voted(session, poll_id)
+            messages = []
+            for chat in await polls.audience_chats(session, poll_id):
+                if chat.org_id is None or chat.org_id in voted:
+                    continue
+                text = i18n.render(chat.language or service.settings.default_language,
+                                   chat.timezone or service.settings.timezone,
+                                   lambda t: render.nudge_text(t, poll))
+                messages.append(outbox.Outgoing(chat.chat_id, text=text))
+            await outbox.enqueue(session, f"poll-nudge:{poll_id}", "poll-nudge", messages, now)
+        service.sender.wake()
+        log.info("polls.nudged poll=%d chats=%d", poll_id, len(messages))
+
+    def still_useful(due: Due) -> bool:
+        closes = due.payload.get("closes")
+        return closes is None or due.now < datetime.fromisoformat(closes)
+
+    return TaskKind(polls.NUDGE_KIND, run, still_useful)
+
+
+async def stop_copies(service: BotService, poll_id: int) -> None:
+    """`stopPoll` on every copy sent; a copy Telegram already closed counts as done, and the
+    answer of one not traced yet names its poll id, so its votes are attributed before counting."""
+    async with service.db.transaction() as session:
+        poll = await polls.get(session, poll_id)
+        if poll is None or poll.kind == "ranked" or poll.fanout_id is None:
+            return
+        sent = await outbox.message_ids(session, poll.fanout_id)
+        copies = {c.chat_id: c for c in await polls.copies_of(session, poll_id)}
+    bot = service.application.bot
+    for chat_id, ids in sent.items():
+        copy = copies.get(chat_id)
+        if copy is None or not ids:
+            continue
+        try:
+            stopped: Any = await bot.stop_poll(chat_id, ids[-1])
+        except BadRequest as exc:
+            if "already been closed" not in exc.message.lower():
+                log.info("polls.stop_failed poll=%d", poll_id)
+            continue
+        except TelegramError:
+            log.info("polls.stop_failed poll=%d", poll_id)
+            continue
+        if copy.tg_poll_id is None and isinstance(stopped, TgPoll):
+            async with service.db.transaction() as session:
+                await polls.trace(session, copy.id, ids[-1], stopped.id)
+
+
+def chart_for(t: i18n.Text, poll: Any, result: poll_results.Result) -> poll_chart.Chart:
+    axis = t("Borda points") if result.ranked else t("Votes")
+    return poll_chart.draw(poll.question, list(result.options), list(result.measure), axis)
+
+
+def close_kind(service: BotService) -> TaskKind:
+    settings = service.settings
+
+    async def run(due: Due) -> None:
+        poll_id = int(due.payload["poll"])
+        async with service.db.transaction() as session:
+            poll = await polls.get(session, poll_id)
+            if poll is None or poll.status != "open":
+                return
+        await stop_copies(service, poll_id)
+        now = service.clock.now()
+        async with service.db.transaction() as session:
+            poll = await polls.get(session, poll_id)
+            assert poll is not None
+            result = await poll_results.tally(session, poll)
+            if not await polls.close(session, poll_id, now, result.to_json()):
+                return
+            await session.refresh(poll)
+            texts, photos = [], []
+            charts: dict[str, str] = {}
+
+            def add(chat_id: int, lang: str, timezone: str, coordinator: bool,
+                    areas: list[str] | None, scope: str | None) -> None:
+                texts.append(outbox.Outgoing(chat_id, text=i18n.render(
+                    lang, timezone, lambda t: render.results_text(
+                        t, poll, result, coordinator_view=coordinator, areas=areas,
+                        scope=scope))))
+                first = "es" if lang == "both" else lang
+                if first not in charts:
+                    png = chart_for(i18n.Text(first), poll, result).png
+                    charts[first] = base64.b64encode(png).decode()
+                photos.append(outbox.Outgoing(
+                    chat_id, photo={"content_b64": charts[first]},
+                    caption=render.chart_caption(i18n.Text(first, timezone), poll)))
+
+            coordinators = await members_view.coordination_recipients(
+                session, settings.coordinator_ids, settings.coordination_chat_id)
+            told = set()
+            for recipient in coordinators:
+                lang = (recipient.language if recipient.language in i18n.CHOICES
+                        else i18n.normalise(recipient.language) or settings.default_language)
+                add(recipient.chat_id, lang, settings.timezone, True, None, None)
+                told.add(recipient.chat_id)
+            for chat in await polls.audience_chats(session, poll_id):
+                if chat.chat_id in told:
+                    continue
+                add(chat.chat_id, chat.language or settings.default_language,
+                    chat.timezone or settings.timezone, False, chat.areas, chat.scope)
+            await outbox.enqueue(session, f"poll-results:{poll_id}", "poll-results", texts, now)
+            await outbox.enqueue(session, f"poll-chart:{poll_id}", "poll-chart", photos, now)
+        service.sender.wake()
+        log.info("polls.closed poll=%d late_s=%d", poll_id, int(due.lateness.total_seconds()))
+
+    # A close found late still runs (rule S): the results are owed whatever the delay.
+    return TaskKind(polls.CLOSE_KIND, run)

@@ -1,0 +1,50 @@
+"""Polls through the emulator (issue 9): composing, fan-out, votes per rule A, the close."""
+
+from __future__ import annotations
+
+from bot.emulator import Emulator
+from tests.poll_helpers import (
+    closed_result,
+    coalition,
+    compose,
+    last_poll,
+    poll_message,
+    texts,
+    traced,
+    voted,
+)
+
+
+async def test_an_org_counts_once_with_its_latest_vote(emu: Emulator, make_bot) -> None:
+    c = await coalition(emu, make_bot, coord_lang="en")
+    done = await compose(emu, c.coord, "Which law first?", ["OSC law", "Tax reform", "AML"])
+    assert "sent to 6 chats of 5 organisations" in done.text
+    poll = await last_poll(c.bot)
+    await traced(c.bot, poll.id)
+    p, g = c.people, c.groups
+    # Red Jalisco: three contacts and a non-contact, in two chats; the latest current vote wins.
+    emu.vote(p["xavi"], poll_message(emu, g["g1"]), [1])
+    emu.vote(p["ana"], poll_message(emu, g["g1"]), [0])
+    emu.vote(p["beto"], poll_message(emu, g["g2"]), [1])
+    emu.vote(p["caro"], poll_message(emu, g["g2"]), [2])
+    emu.vote(p["caro"], poll_message(emu, g["g2"]), [])    # retracted: beto's vote stands
+    # Colectivo Sur lets only its contacts answer: xavi is a stranger there.
+    emu.vote(p["dani"], poll_message(emu, g["g3"]), [2])
+    emu.vote(p["xavi"], poll_message(emu, g["g3"]), [0])
+    # An ally, in private: shown apart, not in the headline.
+    emu.vote(p["ali"], poll_message(emu, emu.private_chat(p["ali"])), [0])
+    await voted(c.bot, 7)
+    emu.clock.advance(2 * 86400 + 60)
+    result = await closed_result(c.bot, poll.id)
+    assert result["headline"] == [0, 1, 1]
+    assert result["members"] == [0, 1, 1] and result["allies"] == [1, 0, 0]
+    assert result["strangers"] == 1 and result["unattributed"] == 0
+    assert (result["voted_orgs"], result["reached_orgs"]) == (3, 5)
+    coord_chat = emu.private_chat(c.coord)
+    await emu.wait_for(lambda: "Poll results" in texts(emu, coord_chat) or None)
+    for group in g.values():
+        await emu.wait_for(lambda group=group: "Poll results" in texts(emu, group) or None)
+    assert "Turnout: 3 of 5 organisations voted." in texts(emu, g["g1"])
+    # Rule Q: the low-profile organisation is named in no member's chat.
+    for chat in (g["g1"], g["g2"], g["g3"], emu.private_chat(p["ali"])):
+        assert "Sombra" not in texts(emu, chat)
