@@ -30,7 +30,7 @@ async def link(bot: Any, org_id: int, chat: Any, by: Any) -> None:
 
 
 async def coalition(emu: Emulator, make_bot: Any, *, coord_lang: str = "es",
-                    group_lang: str | None = None) -> Coalition:
+                    group_lang: str | None = None, **bot_options: Any) -> Coalition:
     """Four members in Jalisco and an ally:
 
     - "Red Jalisco" (member, es): contacts ana, beto, caro; groups g1 (with a stranger, xavi)
@@ -42,7 +42,7 @@ async def coalition(emu: Emulator, make_bot: Any, *, coord_lang: str = "es",
     - "Aliada" (ally): contact ali, no group.
     """
     coord = emu.add_user("Coord", language_code=coord_lang)
-    bot = await make_bot(coordinator_ids=(coord.id,))
+    bot = await make_bot(coordinator_ids=(coord.id,), **bot_options)
     names = ("ana", "beto", "caro", "dani", "lola", "nico", "ali", "xavi")
     people = {n: emu.add_user(n.capitalize(), language_code="es") for n in names}
     await started(emu, coord, *people.values())

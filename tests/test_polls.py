@@ -48,3 +48,21 @@ async def test_an_org_counts_once_with_its_latest_vote(emu: Emulator, make_bot) 
     # Rule Q: the low-profile organisation is named in no member's chat.
     for chat in (g["g1"], g["g2"], g["g3"], emu.private_chat(p["ali"])):
         assert "Sombra" not in texts(emu, chat)
+
+
+async def test_nudge_reaches_only_orgs_that_have_not_voted(emu: Emulator, make_bot) -> None:
+    c = await coalition(emu, make_bot, coord_lang="en")
+    await compose(emu, c.coord, "Which first?", ["Law", "Taxes"], closes="2d")
+    poll = await last_poll(c.bot)
+    await traced(c.bot, poll.id)
+    g, p = c.groups, c.people
+    emu.vote(p["beto"], poll_message(emu, g["g2"]), [0])    # Red voted (in its second chat)
+    await voted(c.bot, 1)
+    emu.clock.advance(86400 + 60)                             # a day before the close
+    for chat in (g["g3"], g["g4"], emu.private_chat(p["nico"])):
+        await emu.wait_for(lambda chat=chat: "has not voted yet" in texts(emu, chat) or None)
+    assert "has not voted yet" not in texts(emu, g["g1"]) + texts(emu, g["g2"])
+    emu.clock.advance(86400)
+    await closed_result(c.bot, poll.id)
+    reminders = [m for m in emu.bot_messages(g["g3"]) if "has not voted yet" in (m.text or "")]
+    assert len(reminders) == 1
