@@ -9,7 +9,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.runtime import runtime_of
-from bot.services import chats, people
+from bot.services import chats, erasure, people
 
 log = logging.getLogger(__name__)
 _PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED)
@@ -23,6 +23,12 @@ async def my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     present = change.new_chat_member.status in _PRESENT
     now = rt.clock.now()
     async with rt.db.transaction() as session:
+        if not present and not await chats.known(session, change.chat.id):
+            # A chat erased by /exit or /forget (the bot leaving it is the last act of the
+            # erasure): keep nothing, not even this update's copy of the chat's title.
+            await erasure.forget_update(session, update.update_id)
+            log.info("chat.left_erased")
+            return
         await chats.set_active(session, change.chat.id, change.chat.type, present, now)
         if change.chat.type == ChatType.PRIVATE:
             await people.set_reachable(session, change.chat.id, present, now)

@@ -99,8 +99,8 @@ async def reply(update: Update, where: Here, build: Build,
     )
     if where.policy.org_id is not None:
         async with where.rt.db.transaction() as session:
-            await safety.record_sent(session, where.chat_id, sent.message_id,
-                                     where.rt.clock.now(), where.policy)
+            await safety.record_sent(session, where.chat_id, sent.message_id, sent.date,
+                                     where.policy)
     return sent
 
 

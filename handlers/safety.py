@@ -133,8 +133,8 @@ async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                                       protect_content=where.policy.protect)
         if where.policy.org_id is not None:
             async with where.rt.db.transaction() as session:
-                await safety.record_sent(session, where.chat_id, sent.message_id,
-                                         where.rt.clock.now(), where.policy)
+                await safety.record_sent(session, where.chat_id, sent.message_id, sent.date,
+                                         where.policy)
 
 
 # -- /forget --------------------------------------------------------------------------------------

@@ -65,6 +65,10 @@ async def set_timezone(
     )
 
 
+async def known(session: AsyncSession, chat_id: int) -> bool:
+    return await session.get(Chat, chat_id) is not None
+
+
 async def set_active(session: AsyncSession, chat_id: int, chat_type: str, active: bool,
                      now: datetime) -> None:
     """The bot was added to or removed from a group (or a person blocked it)."""

@@ -117,6 +117,12 @@ async def _scrub_saved_updates(session: AsyncSession, ids: set[int],
                               .values(payload="{}", status="done", lane=None))
 
 
+async def forget_update(session: AsyncSession, update_id: int) -> None:
+    """Keep no copy of one saved update (it concerns a chat that was erased)."""
+    await session.execute(update(SavedUpdate).where(SavedUpdate.update_id == update_id)
+                          .values(payload="{}", lane=None))
+
+
 async def _scrub_scheduled(session: AsyncSession, ids: set[int], names: list[str]) -> None:
     """Scheduled rows about these chats or people are dropped: nobody is left to receive them."""
     needles = [str(i) for i in ids] + [f for n in names for f in _text_forms(n)]
@@ -280,9 +286,10 @@ async def purge_retained(session: AsyncSession, now: datetime, retention_days: i
     retention period go, and so do finished scheduled rows; sent-message rows after 48 hours."""
     cutoff = now - timedelta(days=retention_days)
     purged = 0
-    old_fanouts = select(Fanout.id).where(Fanout.created_at < cutoff,
-                                          Fanout.finished_at.is_not(None))
-    result = await session.execute(delete(OutboxRow).where(OutboxRow.fanout_id.in_(old_fanouts)))
+    old_fanouts = select(Fanout.id).where(Fanout.created_at < cutoff)
+    result = await session.execute(delete(OutboxRow).where(
+        OutboxRow.fanout_id.in_(old_fanouts),
+        OutboxRow.state.in_(("sent", "failed", "unreachable"))))
     purged += int(result.rowcount or 0)  # type: ignore[attr-defined]
     # The fan-out row stays (its totals are anonymous counts; capabilities point at it) without
     # the chat that followed its progress.

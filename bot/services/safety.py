@@ -76,7 +76,8 @@ async def protected_chats(session: AsyncSession, chat_ids: Iterable[int]) -> dic
 async def record_sent(session: AsyncSession, chat_id: int, message_id: int, now: datetime,
                       policy: ChatPolicy) -> None:
     """Keep a reply in an organisation's chat for 48 hours, so `/exit` and the low-profile
-    deletion can remove it; other chats' replies are not kept."""
+    deletion can remove it; other chats' replies are not kept. `now` is Telegram's date of the
+    message (the 48 hours run from there, whatever the bot's own delay in recording it)."""
     if policy.org_id is None:
         return
     delete_at = (now + timedelta(hours=policy.delete_after_hours)

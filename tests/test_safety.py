@@ -1,0 +1,342 @@
+"""Member safety (issue 6): /forget, /exit, low-profile organisations and the retention purge.
+
+Erasure is checked where it matters: the bytes of the SQLite file and its WAL (or every
+PostgreSQL row) hold none of the erased names, usernames or Telegram ids.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.models import (
+    AnonymousCount,
+    AuditEntry,
+    Contact,
+    MemberChat,
+    Organisation,
+    OutboxRow,
+    Person,
+)
+from bot.delivery import outbox
+from bot.emulator import Emulator
+from bot.services import membership
+from tests.helpers import eventually
+from tests.org_helpers import ask, make_org, org_row, snapshot
+from tests.safety_helpers import leftovers
+
+ANA_ID, BEA_ID, COCO_ID, BO_ID = 7_345_678_901, 7_345_678_902, 2**33 + 5, 7_345_678_903
+
+
+@pytest.fixture(autouse=True)
+def fast_clock(emu: Emulator) -> None:
+    emu.clock.scale = 3.0  # callback queries live 15 emulated s: 5 wall s
+
+
+async def count_rows(service, model, *where) -> int:
+    async with service.db.sessions() as session:
+        return int((await session.execute(
+            select(func.count()).select_from(model).where(*where))).scalar_one())
+
+
+async def press(emu: Emulator, user, message, label: str):
+    return emu.press(user, emu.message(message), label=label)
+
+
+async def send_to(service, key: str, chats: list[int], text: str) -> int:
+    """A coalition message to these chats through the outbox, as any capability sends one."""
+    async with service.db.transaction() as session:
+        fanout = await outbox.enqueue(session, key, "test", [
+            outbox.Outgoing(chat_id=c, text=text) for c in chats], service.clock.now())
+    service.sender.wake()
+    return fanout
+
+
+async def wait_sent(service, fanout: int) -> None:
+    async def done() -> bool:
+        async with service.db.sessions() as session:
+            return (await outbox.status(session, fanout)).done
+    await eventually(done, timeout=20)
+
+
+def everyone(emu: Emulator):
+    coco = emu.add_user("Coco", user_id=COCO_ID, language_code="es")
+    ana = emu.add_user("Anastasia Zafiro", user_id=ANA_ID, username="ana_zafiro_x",
+                       language_code="es")
+    bea = emu.add_user("Beatriz Quetzal", user_id=BEA_ID, username="bea_quetzal_x",
+                       language_code="en")
+    return coco, ana, bea
+
+
+async def org_with_two_contacts(emu: Emulator, service, ana, bea) -> int:
+    org = await make_org(service, ana.id, "Colectivo Zafiro Norte", coordinator=COCO_ID)
+    async with service.db.transaction() as session:
+        await membership.add_contact(session, org, bea.id, ana.id, service.clock.now())
+    return org
+
+
+# -- /forget --------------------------------------------------------------------------------------
+
+async def test_forget_erases_the_person_and_keeps_the_org(emu: Emulator, make_bot) -> None:
+    coco, ana, bea = everyone(emu)
+    service = await make_bot(coordinator_ids=(COCO_ID,))
+    for person in (coco, ana, bea):
+        await ask(emu, person, "/start")
+    org = await org_with_two_contacts(emu, service, ana, bea)
+    await ask(emu, ana, "/profile")
+    await ask(emu, ana, "/contacts")
+    fanout = await send_to(service, "test:1", [ana.id, bea.id], "A coalition message")
+    await wait_sent(service, fanout)
+
+    question = await ask(emu, ana, "/forget")
+    assert "¿Lo confirmas?" in question.text
+    await press(emu, ana, question, "Sí, borrar mis datos")
+    await emu.wait_for(lambda: "ya no guarda nada sobre ti" in emu.message(question).text,
+                       what="the confirmation")
+
+    assert await count_rows(service, Person, Person.id == ana.id) == 0
+    assert await count_rows(service, Contact, Contact.org_id == org) == 1
+    assert (await org_row(service, org)).status == "active"
+    assert await count_rows(service, OutboxRow, OutboxRow.chat_id == ana.id) == 0
+    assert await count_rows(service, OutboxRow, OutboxRow.chat_id == bea.id) == 1
+    found = await leftovers(service, ["Anastasia Zafiro", "ana_zafiro_x"], [ana.id])
+    assert found == [], found
+    # Bea, the other contact, is untouched: her id is still there.
+    assert await leftovers(service, [], [bea.id]) != []
+    # No coordinator was told anything: the organisation still has a contact.
+    assert not [m for m in emu.bot_messages(emu.private_chat(coco)) if "contacto" in m.text]
+
+
+async def test_the_last_contact_forgetting_is_flagged_to_coordinators(emu: Emulator,
+                                                                      make_bot) -> None:
+    coco, ana, _ = everyone(emu)
+    service = await make_bot(coordinator_ids=(COCO_ID,))
+    await ask(emu, coco, "/start")
+    await ask(emu, ana, "/start")
+    org = await make_org(service, ana.id, "Colectivo Zafiro Norte", coordinator=COCO_ID)
+    question = await ask(emu, ana, "/forget")
+    await press(emu, ana, question, "Sí, borrar mis datos")
+    notice = await emu.wait_for(lambda: next((m for m in emu.bot_messages(emu.private_chat(coco))
+                                              if "#" in m.text), None), what="the flag")
+    assert notice.text == (f"La organización #{org} ya no tiene ningún contacto: su último "
+                           "contacto borró sus datos. Invita a un nuevo contacto con /members.")
+    assert await leftovers(service, ["Anastasia Zafiro", "ana_zafiro_x"], [ana.id]) == []
+
+
+async def test_forget_refused_to_coordinators_and_in_groups_and_kept_on_no(
+        emu: Emulator, make_bot) -> None:
+    coco, ana, bea = everyone(emu)
+    service = await make_bot(coordinator_ids=(COCO_ID,))
+    await ask(emu, ana, "/start")
+    await org_with_two_contacts(emu, service, ana, bea)
+    grp = emu.add_group("Zafiro", members=[ana], admins=[ana])
+    emu.add_bot(grp, by=ana)
+    before = await snapshot(service)
+    refused = await ask(emu, coco, "/forget")
+    assert "Eres coordinador/a" in refused.text and not refused.buttons
+    in_group = await ask(emu, ana, "/forget", chat=grp)
+    assert in_group.text == "Por favor, envía este comando en tu chat privado conmigo."
+    question = await ask(emu, ana, "/forget")
+    await press(emu, ana, question, "No, conservarlos")
+    await emu.wait_for(lambda: emu.message(question).text == "No se borró nada.",
+                       what="nothing erased")
+    # A forged confirmation from the coordinator erases nothing either.
+    emu.forge_callback(coco, emu.private_chat(coco), question.message_id, data="v1:fgt")
+    await emu.wait_for(lambda: not emu.unanswered_callbacks(), what="the forged press answered")
+    after = await snapshot(service)
+    for table in ("people", "contacts", "organisations", "member_chats", "outbox"):
+        assert after[table] == before[table] or table == "people", table
+    assert await count_rows(service, Person, Person.id == ana.id) == 1
+    assert await count_rows(service, Person, Person.id == coco.id) == 1
+
+
+# -- /exit ----------------------------------------------------------------------------------------
+
+async def test_exit_erases_the_org_deletes_recent_messages_and_leaves(emu: Emulator,
+                                                                      make_bot) -> None:
+    coco, ana, bea = everyone(emu)
+    service = await make_bot(coordinator_ids=(COCO_ID,))
+    for person in (coco, ana, bea):
+        await ask(emu, person, "/start")
+    org = await org_with_two_contacts(emu, service, ana, bea)
+    grp = emu.add_group("Zafiro interno", members=[ana, bea], admins=[ana], supergroup=True)
+    emu.add_bot(grp, by=ana)
+    linked = await ask(emu, ana, "/link", chat=grp)
+    assert "Colectivo Zafiro Norte" in linked.text
+    # An old message (over 48 hours) and a recent coalition message in the group.
+    old = await send_to(service, "test:old", [grp.id], "An old coalition message")
+    await wait_sent(service, old)
+    emu.clock.advance(49 * 3600)
+    recent = await send_to(service, "test:new", [grp.id, ana.id, bea.id], "A recent one")
+    await wait_sent(service, recent)
+    old_copy = next(m for m in emu.bot_messages(grp) if m.text == "An old coalition message")
+    recent_reply = await ask(emu, ana, "/help", chat=grp)
+
+    question = await ask(emu, ana, "/exit")
+    assert "Salida de emergencia" in question.text
+    await press(emu, ana, question, "Borrar todo y salir")
+    notice = await emu.wait_for(lambda: next((m for m in emu.bot_messages(emu.private_chat(coco))
+                                              if "salió" in m.text), None), what="the notice")
+    assert notice.text == "Una organización salió de la coalición y borró sus datos."
+
+    await emu.wait_for(lambda: any(r.method == "leaveChat" and r.chat_id == grp.id
+                                   for r in emu.requests), what="the bot leaves the group")
+    group_bot = [m for m in emu.transcript(grp) if m.from_bot and not m.service]
+    # Messages over 48 hours old cannot be deleted (Telegram refuses): the link's confirmation
+    # and the old message stay; every recent one is gone.
+    assert [m.text for m in group_bot if not m.deleted] == [linked.text, old_copy.text]
+    assert emu.message(recent_reply).deleted
+    assert [m.text for m in group_bot if m.deleted] == ["A recent one", recent_reply.text]
+    for person in (ana, bea):
+        assert not [m for m in emu.bot_messages(emu.private_chat(person))
+                    if m.text == "A recent one"]
+
+    assert await count_rows(service, Organisation) == 0
+    assert await count_rows(service, Contact) == 0
+    assert await count_rows(service, MemberChat) == 0
+    async with service.db.sessions() as session:
+        counts = dict((await session.execute(
+            select(AnonymousCount.name, AnonymousCount.count))).all())
+    assert counts["orgs_exited"] == 1
+    await eventually(lambda: _cleanup_blank(service), timeout=10)
+    await eventually(lambda: _all_handled(service), timeout=10)
+    found = await leftovers(
+        service, ["Colectivo Zafiro Norte", "Anastasia Zafiro", "ana_zafiro_x",
+                  "Beatriz Quetzal", "bea_quetzal_x", "Zafiro interno"],
+        [ana.id, bea.id, grp.id])
+    assert found == [], found
+    del org
+
+
+async def _all_handled(service) -> bool:
+    """Every update Telegram sent (the bot's own leaving, too) is handled."""
+    from bot.db.models import SavedUpdate
+    return await count_rows(service, SavedUpdate, SavedUpdate.status != "done") == 0
+
+
+async def _cleanup_blank(service) -> bool:
+    from bot.db.models import ScheduledTask
+    async with service.db.sessions() as session:
+        rows = (await session.execute(select(ScheduledTask).where(
+            ScheduledTask.kind == "safety.exit_cleanup"))).scalars().all()
+    return bool(rows) and all(r.status == "done" and r.payload == {} for r in rows)
+
+
+async def test_exit_refused_to_strangers_and_forged_presses(emu: Emulator, make_bot) -> None:
+    coco, ana, bea = everyone(emu)
+    eve = emu.add_user("Eve", user_id=BO_ID, language_code="es")
+    service = await make_bot(coordinator_ids=(COCO_ID,))
+    await ask(emu, ana, "/start")
+    org = await org_with_two_contacts(emu, service, ana, bea)
+    before = await snapshot(service)
+    refused = await ask(emu, eve, "/exit")
+    assert refused.text == "Solo los contactos de una organización miembro pueden usar /exit."
+    by_coordinator = await ask(emu, coco, "/exit")
+    assert by_coordinator.text == refused.text
+    emu.forge_callback(eve, emu.private_chat(eve), refused.message_id, data=f"v1:exit:{org}")
+    await emu.wait_for(lambda: not emu.unanswered_callbacks(), what="the forged press answered")
+    after = await snapshot(service)
+    for table in ("organisations", "contacts", "member_chats", "anonymous_counts"):
+        assert after[table] == before[table], table
+    # A contact of another organisation cannot make this one exit either.
+    await make_org(service, BO_ID + 10, "Otra Red", coordinator=COCO_ID)
+    emu.add_user("Otro", user_id=BO_ID + 10)
+    emu.forge_callback(emu.user(BO_ID + 10), emu.private_chat(emu.user(BO_ID + 10)), 1,
+                       data=f"v1:exit:{org}")
+    await emu.wait_for(lambda: not emu.unanswered_callbacks(), what="the forged press answered")
+    assert (await org_row(service, org)).status == "active"
+
+
+# -- low profile ----------------------------------------------------------------------------------
+
+async def test_low_profile_set_by_a_contact_protects_and_deletes(emu: Emulator,
+                                                                 make_bot) -> None:
+    _, ana, bea = everyone(emu)
+    service = await make_bot(coordinator_ids=(COCO_ID,))
+    await ask(emu, ana, "/start")
+    org = await org_with_two_contacts(emu, service, ana, bea)
+    grp = emu.add_group("Zafiro interno", members=[ana], admins=[ana])
+    emu.add_bot(grp, by=ana)
+    await ask(emu, ana, "/link", chat=grp)
+
+    menu = await ask(emu, ana, "/lowprofile")
+    assert "Desactivado" in menu.text
+    await press(emu, ana, menu, "Activar")
+    await emu.wait_for(lambda: "Activado" in emu.message(menu).text, what="turned on")
+    await press(emu, ana, menu, "Poner un alias")
+    prompt = await emu.wait_for(lambda: next((m for m in emu.bot_messages(emu.private_chat(ana))
+                                              if m.text.startswith("Escribe el alias")), None),
+                                what="the alias prompt")
+    assert "60" in prompt.text
+    shown = await ask(emu, ana, "Red Uno")
+    assert "Se muestra a los demás miembros como: Red Uno" in shown.text
+    await press(emu, ana, shown, "Borrar a las 1 h")
+    await emu.wait_for(lambda: "Se borran después de 1 horas." in emu.message(shown).text,
+                       what="deletion set")
+    row = await org_row(service, org)
+    assert (row.low_profile, row.alias, row.delete_after_hours) == (True, "Red Uno", 1)
+
+    fanout = await send_to(service, "test:lp", [grp.id, bea.id], "For the coalition")
+    await wait_sent(service, fanout)
+    copy = next(m for m in emu.bot_messages(grp) if m.text == "For the coalition")
+    assert copy.protect_content is True
+    reply = await ask(emu, ana, "/help", chat=grp)
+    assert reply.protect_content is True
+    emu.clock.advance(3600 + 60)
+    await emu.wait_for(lambda: emu.message(copy).deleted and emu.message(reply).deleted,
+                       what="the low-profile messages deleted after an hour")
+
+
+async def test_low_profile_by_a_coordinator_and_refused_to_others(emu: Emulator,
+                                                                 make_bot) -> None:
+    coco, ana, bea = everyone(emu)
+    eve = emu.add_user("Eve", user_id=BO_ID, language_code="es")
+    service = await make_bot(coordinator_ids=(COCO_ID,))
+    await ask(emu, coco, "/start")
+    org = await org_with_two_contacts(emu, service, ana, bea)
+    other = await make_org(service, eve.id, "Otra Red", coordinator=COCO_ID)
+    menu = await ask(emu, coco, f"/lowprofile {org}")
+    assert "Colectivo Zafiro Norte" in menu.text
+    await press(emu, coco, menu, "Activar")
+    await emu.wait_for(lambda: "Activado" in emu.message(menu).text, what="turned on")
+    assert (await org_row(service, org)).low_profile is True
+    # Eve, the contact of another organisation, presses a forged button for this one.
+    before = await snapshot(service)
+    emu.forge_callback(eve, emu.private_chat(eve), 1, data=f"v1:lp:{org}:off:0")
+    await emu.wait_for(lambda: not emu.unanswered_callbacks(), what="the forged press answered")
+    assert emu.callback_answers[-1][1] == ("Solo los contactos de la organización o la "
+                                           "coordinación pueden cambiar esto.")
+    after = await snapshot(service)
+    met = ("people", "chats")  # a press meets the person and their private chat; no more
+    assert {k: v for k, v in after.items() if k not in met} == {
+        k: v for k, v in before.items() if k not in met}
+    # Eve's own /lowprofile shows her organisation, never another's by number.
+    own = await ask(emu, eve, f"/lowprofile {org}")
+    assert "Otra Red" in own.text and "Zafiro" not in own.text
+    del other
+
+
+# -- retention ------------------------------------------------------------------------------------
+
+async def test_retention_purges_old_delivery_rows_and_audit(emu: Emulator, make_bot) -> None:
+    _, ana, bea = everyone(emu)
+    service = await make_bot(coordinator_ids=(COCO_ID,), retention_days=30)
+    await ask(emu, ana, "/start")
+    await org_with_two_contacts(emu, service, ana, bea)
+    old = await send_to(service, "test:old", [ana.id], "Old news")
+    await wait_sent(service, old)
+    assert await count_rows(service, AuditEntry) > 0
+    emu.clock.advance(31 * 86400)
+    new = await send_to(service, "test:new", [ana.id], "New news")
+    await wait_sent(service, new)
+
+    async def purged() -> bool:
+        return (await count_rows(service, OutboxRow, OutboxRow.fanout_id == old) == 0
+                and await count_rows(service, AuditEntry,
+                                     AuditEntry.at < service.clock.now() - timedelta(days=30))
+                == 0)
+
+    await eventually(purged, timeout=20)
+    assert await count_rows(service, OutboxRow, OutboxRow.fanout_id == new) == 1
