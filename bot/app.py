@@ -72,7 +72,7 @@ class BotService:
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
                  extra_kinds: Iterable[TaskKind | Callable[[BotService], TaskKind]] = (),
-                 concurrency: int = 8, send_concurrency: int = 8,
+                 concurrency: int = 8, send_concurrency: int | None = None,
                  read_timeout: float = 15) -> None:
         self.settings = settings
         self.clock = clock or clock_from_settings(settings.clock_url)
@@ -94,7 +94,8 @@ class BotService:
                                          settings.timezone)
         self.liveness = Liveness(self.db, self.instance)
         self.sender = Sender(self.application, self.db, self.clock, self.liveness,
-                             concurrency=send_concurrency, on_progress=self.progress.tick)
+                             concurrency=send_concurrency or settings.send_concurrency,
+                             on_progress=self.progress.tick)
         self.scheduler.register(alert_tasks.nudge_kind(self.db, settings, self.sender.wake))
         self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance,
                                wake_sender=self.sender.wake)

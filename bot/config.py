@@ -42,6 +42,7 @@ FIXES: dict[str, str] = {
     "webhook_listen": "an address to listen on, e.g. 127.0.0.1",
     "webhook_port": "a port number between 1 and 65535",
     "send_rate": "messages a second, between 1 and 30 (Telegram allows about 30)",
+    "send_concurrency": "a whole number of sends in flight, between 1 and 256, e.g. 8",
     "retention_days": "a whole number of days, at least 1",
     "clock_url": "the emulator's clock URL, e.g. http://127.0.0.1:PORT/control/clock, or empty",
     "sweep_interval": "seconds between scheduler sweeps, e.g. 2",
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     send_rate: float = Field(default=29.0, ge=1, le=30)
+    send_concurrency: int = Field(default=8, ge=1, le=256)
     retention_days: int = Field(default=180, ge=1)
     clock_url: str | None = None
     sweep_interval: float = Field(default=2.0, gt=0, le=60)

@@ -3,8 +3,11 @@ moments spread over it (seeded; the seed is printed), restarted each time. Every
 least one copy, and extra copies are at most the sends in flight at the kills.
 
 The sender claims rows just in time, at most `send_concurrency` (8) at once, so at most 8 sends
-are in flight at a kill; the test counts the rows left claimed at each kill and prints them. The
-emulator's clock runs 10x (and the bot's follows it), so Telegram's 30 a second costs a tenth.
+are in flight at a kill; the test counts the rows left claimed at each kill and prints them. "In
+flight" includes a send whose answer came back but is not committed yet: a worker commits its
+last answer together with its next row's mark (one group commit a delivery), so each worker holds
+at most one claimed row without a committed answer, and a kill finds at most 8. The emulator's
+clock runs 10x (and the bot's follows it), so Telegram's 30 a second costs a tenth.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from tests.process import BotProcess, bot_env
 
 CHATS = 2000
 KILLS = 10
-CONCURRENCY = 8  # the sender's default (bot/app.py)
+CONCURRENCY = 8  # the sender's default (SEND_CONCURRENCY, bot/config.py)
 
 
 async def test_sigkill_ten_times_during_a_2000_chat_fanout(emu: Emulator, database_url: str,
