@@ -24,6 +24,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot import i18n
 from bot.db.models import Alert
+from bot.delivery.split import split_html
 from bot.i18n import Text
 from bot.scheduler import schedule
 from bot.services import alerts, conversations
@@ -572,8 +573,10 @@ async def preview(update: Update, where: Here, alert: Alert) -> None:
     buttons = answer_buttons(alert, where.language, preview=True)
     markup = InlineKeyboardMarkup.de_json({"inline_keyboard": buttons}, None) if buttons \
         else None
-    await reply(update, where, lambda t: alert_text(alert, where.language, where.timezone),
-                markup=markup, disable_web_page_preview=True)
+    parts = split_html(alert_text(alert, where.language, where.timezone))
+    for n, part in enumerate(parts, 1):  # split as the sender splits it, buttons on the last
+        await reply(update, where, lambda t, part=part: part,
+                    markup=markup if n == len(parts) else None, disable_web_page_preview=True)
     t = where.t
     controls = InlineKeyboardMarkup([[
         InlineKeyboardButton(t("Send"), callback_data=encode(AlertSend(alert.id))),

@@ -109,6 +109,18 @@ async def compose(emu: Emulator, coord: Any, *, title: str, es: list[str] | None
     for part in en or []:
         m = await ask(emu, coord, part)
     m = await press(emu, coord, m, words["done"])
+    return await finish_compose(emu, coord, m, severity=severity, topics=topics,
+                                regions=regions, audience=audience, kinds=kinds, link=link,
+                                deadline=deadline, asks=asks, nudge=nudge, words=words)
+
+
+async def finish_compose(emu: Emulator, coord: Any, m: Any, *, severity: str = "Information",
+                         topics: tuple[str, ...] = (), regions: tuple[str, ...] = (),
+                         audience: str = "All organisations", kinds: tuple[str, ...] = (),
+                         link: str | None = None, deadline: str | None = None,
+                         asks: tuple[str, ...] | None = None, nudge: str | None = None,
+                         words: dict[str, str] = EN) -> tuple[Any, Any]:
+    """Answer the composer from its severity question (`m`) to the preview."""
     m = await press(emu, coord, m, severity)
     for label in topics:
         await toggle(emu, coord, m, label)
@@ -121,7 +133,10 @@ async def compose(emu: Emulator, coord: Any, *, title: str, es: list[str] | None
         for label in kinds:
             await toggle(emu, coord, m, label)
         m = await press(emu, coord, m, words["done"])
-    m = await (ask(emu, coord, link) if link else press(emu, coord, m, words["skip"]))
+    if link == "keep":
+        m = await press(emu, coord, m, words["skip"])
+    else:
+        m = await (ask(emu, coord, link) if link else press(emu, coord, m, words["skip"]))
     m = await (ask(emu, coord, deadline) if deadline else press(emu, coord, m, words["skip"]))
     if asks is not None:
         current = {b.text.removeprefix("✅ ") for row in m.buttons for b in row
@@ -140,7 +155,20 @@ async def send(emu: Emulator, bot: Any, coord: Any, summary: Any, label: str = "
     emu.press(coord, summary, label=label)
     alert = await eventually(lambda: last_alert(bot, sent=True), what="the alert sent")
     await finished(bot, alert.fanout_id, timeout=60)
+    await progress_done(emu, coord, "(alert)")
     return alert
+
+
+async def progress_done(emu: Emulator, coord: Any, purpose: str) -> Any:
+    """Wait for the coordinator's progress message to show the end (so later replies are
+    not mixed with it)."""
+
+    def found() -> Any:
+        return next((m for m in emu.bot_messages(emu.private_chat(coord))
+                     if purpose in (m.text or "")
+                     and (m.text or "").startswith(("Finished", "Terminado"))), None)
+
+    return await emu.wait_for(found, timeout=20, what=f"the progress of {purpose} finished")
 
 
 async def last_alert(bot: Any, sent: bool = False) -> Alert | None:
