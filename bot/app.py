@@ -29,13 +29,13 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.progress import ProgressReporter
 from bot.delivery.sender import Sender
 from bot.intake.dispatcher import Dispatcher
-from bot.intake.polling import Poller
+from bot.intake.polling import ALLOWED_UPDATES, Poller
+from bot.intake.webhook import WebhookServer, stored_secret, webhook_path
 from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
-from bot.services import maintenance
-from handlers import poll_tasks
-from handlers import alert_tasks
+from bot.services import health, maintenance
+from handlers import alert_tasks, poll_tasks
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ class BotService:
                                      concurrency=concurrency)
         self.poller = Poller(self.application, self.db, self.clock, self.dispatcher.wake,
                              timeout=settings.poll_timeout)
+        self.webhook: WebhookServer | None = None
         self._started = False
         self._heart: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -125,11 +126,45 @@ class BotService:
         )
         await self.sender.start()
         await self.dispatcher.start()
-        await self.poller.start()
+        if self.settings.webhook_url:
+            await self._start_webhook(self.settings.webhook_url)
+        else:
+            await self.poller.start()
         self.liveness.first_start = False
         self._heart = asyncio.create_task(self._heartbeat(), name="heartbeat")
         self._started = True
         log.info("bot.started instance=%s", self.instance)
+
+    async def _start_webhook(self, url: str) -> None:
+        """Serve the webhook, then tell Telegram where it is (with the secret it must send)."""
+        given = self.settings.webhook_secret
+        secret = given.get_secret_value() if given else await stored_secret(self.db)
+        self.webhook = WebhookServer(
+            self.db, self.clock, self.dispatcher.wake, secret=secret, path=webhook_path(url),
+            host=self.settings.webhook_listen, port=self.settings.webhook_port,
+            health=self.health)
+        await self.webhook.start()
+        await self.application.bot.set_webhook(url, secret_token=secret,
+                                               allowed_updates=ALLOWED_UPDATES)
+        log.info("intake.webhook_set")
+
+    async def health(self) -> tuple[bool, dict[str, object]]:
+        """For GET /health: the database's figures and whether this process's sender runs."""
+        task = getattr(self.sender, "_task", None)
+        sender_alive = task is not None and not task.done()
+        try:
+            async with self.db.reader() as session:
+                found = await health.status(session, self.clock.now())
+        except Exception:
+            log.warning("health.database_unreachable")
+            return False, {"database": False, "sender_alive": sender_alive,
+                           "problems": ["database_unreachable"]}
+        problems = found.problems + ([] if sender_alive else ["sender_stopped"])
+        return not problems, {
+            "database": True, "sender_alive": sender_alive, "problems": problems,
+            "oldest_queued_s": found.oldest_queued_s, "scheduler_lag_s": found.scheduler_lag_s,
+            "oldest_unhandled_update_s": found.oldest_unhandled_update_s,
+            "outbox": found.outbox}
 
     async def _heartbeat(self) -> None:
         """Keep this instance's row fresh, and take back the claims of instances that died."""
@@ -167,6 +202,8 @@ class BotService:
             if self._heart is not None:
                 await self._heart
             await self.poller.stop()
+            if self.webhook is not None:
+                await self.webhook.stop()
             await self.dispatcher.stop()
             await self.sender.stop()
             with contextlib.suppress(Exception):
@@ -189,7 +226,9 @@ class BotService:
         await self.start()
         try:
             waiter = asyncio.create_task(stop.wait())
-            poller = asyncio.create_task(self.poller.wait())
+            # In webhook mode the poller never started: its wait returns at once and is ignored.
+            poller = asyncio.create_task(self.poller.wait() if self.webhook is None
+                                         else stop.wait())
             done, _ = await asyncio.wait({waiter, poller}, return_when=asyncio.FIRST_COMPLETED)
             for task in (waiter, poller):
                 if task not in done:

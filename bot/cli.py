@@ -61,11 +61,49 @@ async def _migrate() -> int:
     return 0
 
 
+async def _status() -> int:
+    from bot.clock import Clock
+    from bot.db.engine import Database
+    from bot.services import health
+
+    settings = load_settings()
+    db = Database(settings.database_url)
+    try:
+        async with db.reader() as session:
+            found = await health.status(session, Clock().now())
+    finally:
+        await db.dispose()
+    print(health.report(found))
+    return 1 if found.problems else 0
+
+
+async def _copy(target: str, dry_run: bool) -> int:
+    from bot.db.copy import CopyError, copy_database
+
+    settings = load_settings()
+    setup_logging(settings.log_level, settings.secrets())
+    try:
+        counts = await copy_database(settings.database_url, target, dry_run=dry_run)
+    except CopyError as exc:
+        return _fail(str(exc))
+    width = max((len(t) for t in counts), default=5)
+    for table, count in counts.items():
+        print(f"{table:<{width}}  {count}")
+    print(("would copy" if dry_run else "copied") + f" {sum(counts.values())} rows")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="coalition-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (long polling; settings from the environment and .env)")
     sub.add_parser("migrate", help="apply the database migrations and exit")
+    sub.add_parser("status", help="queues, failures, what is due next, pending registrations "
+                                  "(from the database; exit 1 when something is stuck)")
+    copy = sub.add_parser("copy-to-postgres",
+                          help="copy this SQLite deployment into an empty PostgreSQL database")
+    copy.add_argument("target", help="postgresql+asyncpg://user:password@host:5432/dbname")
+    copy.add_argument("--dry-run", action="store_true", help="only count what would be copied")
     emulator = sub.add_parser("emulator", help="run the local Telegram Bot API emulator",
                               add_help=False)
     emulator.add_argument("rest", nargs=argparse.REMAINDER)
@@ -79,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_run())
         if args.command == "migrate":
             return asyncio.run(_migrate())
+        if args.command == "status":
+            return asyncio.run(_status())
+        if args.command == "copy-to-postgres":
+            return asyncio.run(_copy(args.target, args.dry_run))
     except ConfigError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
