@@ -549,3 +549,93 @@ class PollVote(Base):
         Index("ix_poll_votes_poll", "poll_id"),
         Index("ix_poll_votes_at", "at"),
     )
+
+
+class BotState(Base):
+    """Small values the bot keeps for itself, e.g. the webhook secret it generated."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300))
+
+
+# -- advocacy actions (issue 10) ------------------------------------------------------------------
+
+
+class Action(Base):
+    """A dated advocacy action (a hearing, a deadline, a meeting, a sign-on closing) and its
+    audience (rule T), announced with RSVP buttons and reminded at `offsets` before it starts.
+
+    status: draft -> scheduled -> cancelled. `starts_at` is UTC; `timezone` is the zone the
+    coordinator wrote it in (shown back to them). `version` grows with every move: reminder rows
+    and their fan-outs are keyed by it, so a move replaces the reminders and nothing is sent
+    twice. `offsets` are minutes before the start (default 7 days, 1 day, 1 hour).
+    """
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    kind: Mapped[str] = mapped_column(String(12), default="other")
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    place: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    audience: Mapped[str] = mapped_column(String(8), default="all")
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    offsets: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    fanout_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    strangers_erased: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_actions_status_starts", "status", "starts_at"),)
+
+
+class ActionTarget(Base):
+    """A chat an action was announced in, for which organisation (rule T at announce time):
+    reminders, changes and RSVPs follow what was announced."""
+
+    __tablename__ = "action_targets"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_action_targets_org", "org_id", "action_id"),)
+
+
+class ActionRsvp(Base):
+    """An organisation's answer to an action (rule A): going, not_going or maybe; the latest
+    stands. `answered_by` (who pressed) goes at /forget and after the retention period."""
+
+    __tablename__ = "action_rsvps"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    answer: Mapped[str] = mapped_column(String(10))
+    answered_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_action_rsvps_org", "org_id"),)
+
+
+class ActionStranger(Base):
+    """An RSVP press by someone who answers for no reached organisation: counted apart."""
+
+    __tablename__ = "action_strangers"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    answer: Mapped[str] = mapped_column(String(10))
+    pressed_at: Mapped[datetime] = mapped_column(UTCDateTime)

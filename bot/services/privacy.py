@@ -104,4 +104,5 @@ NOTHING_PERSONAL: dict[str, str] = {
     "leases": "which process holds the sender",
     "anonymous_counts": "named counters only",
     "alembic_version": "the schema's revision",
+    "bot_state": "the bot's own values (the webhook secret)",
 }
