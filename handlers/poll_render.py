@@ -90,7 +90,7 @@ def ballot_text(t: Text, poll: Poll, ranking: list[int]) -> str:
 
 
 def _votes(t: Text, n: int) -> str:
-    return t.plural("{n} vote", "{n} votes", n)
+    return t("1 vote") if n == 1 else t("{n} votes", n=t.number(n))
 
 
 def _options_lines(t: Text, result: Result) -> list[str]:

@@ -31,15 +31,15 @@ async def link(bot: Any, org_id: int, chat: Any, by: Any) -> None:
 
 async def coalition(emu: Emulator, make_bot: Any, *, coord_lang: str = "es",
                     group_lang: str | None = None, **bot_options: Any) -> Coalition:
-    """Four members in Jalisco and an ally:
+    """Three members in Jalisco, one in Oaxaca, and an ally in Oaxaca:
 
     - "Red Jalisco" (member, es): contacts ana, beto, caro; groups g1 (with a stranger, xavi)
       and g2 (Spanish).
     - "Colectivo Sur" (member, only its contacts answer for it): contact dani, group g3 (with
       xavi, a stranger there).
     - "Sombra" (member, LOW PROFILE, alias none): contact lola, group g4.
-    - "Fundación Norte" (member): contact nico, no group (reached in private).
-    - "Aliada" (ally): contact ali, no group.
+    - "Fundación Norte" (member, Oaxaca): contact nico, no group (reached in private).
+    - "Aliada" (ally, Oaxaca): contact ali, no group.
     """
     coord = emu.add_user("Coord", language_code=coord_lang)
     bot = await make_bot(coordinator_ids=(coord.id,), **bot_options)
@@ -60,9 +60,10 @@ async def coalition(emu: Emulator, make_bot: Any, *, coord_lang: str = "es",
         sur = await session.get(Organisation, c.orgs["sur"])
         sur.only_contacts_answer = True
     c.orgs["norte"] = await make_org(bot, people["nico"].id, "Fundación Norte",
-                                     coordinator=coord.id, kind="foundation")
+                                     coordinator=coord.id, kind="foundation",
+                                     areas=("MX-OAX",))
     c.orgs["aliada"] = await make_org(bot, people["ali"].id, "Aliada", coordinator=coord.id,
-                                      tier="ally")
+                                      tier="ally", areas=("MX-OAX",))
     p = people
     for key, members, org in (("g1", ("ana", "beto", "xavi"), "red"),
                               ("g2", ("caro", "beto"), "red"),

@@ -43,8 +43,9 @@ async def test_an_org_counts_once_with_its_latest_vote(emu: Emulator, make_bot) 
     coord_chat = emu.private_chat(c.coord)
     await emu.wait_for(lambda: "Poll results" in texts(emu, coord_chat) or None)
     for group in g.values():
-        await emu.wait_for(lambda group=group: "Poll results" in texts(emu, group) or None)
-    assert "Turnout: 3 of 5 organisations voted." in texts(emu, g["g1"])
+        await emu.wait_for(lambda group=group: "Resultados de la encuesta" in texts(emu, group)
+                           or None)
+    assert "Participación: votaron 3 de 5 organizaciones." in texts(emu, g["g1"])
     # Rule Q: the low-profile organisation is named in no member's chat.
     for chat in (g["g1"], g["g2"], g["g3"], emu.private_chat(p["ali"])):
         assert "Sombra" not in texts(emu, chat)
@@ -60,9 +61,9 @@ async def test_nudge_reaches_only_orgs_that_have_not_voted(emu: Emulator, make_b
     await voted(c.bot, 1)
     emu.clock.advance(86400 + 60)                             # a day before the close
     for chat in (g["g3"], g["g4"], emu.private_chat(p["nico"])):
-        await emu.wait_for(lambda chat=chat: "has not voted yet" in texts(emu, chat) or None)
-    assert "has not voted yet" not in texts(emu, g["g1"]) + texts(emu, g["g2"])
+        await emu.wait_for(lambda chat=chat: "aún no ha votado" in texts(emu, chat) or None)
+    assert "aún no ha votado" not in texts(emu, g["g1"]) + texts(emu, g["g2"])
     emu.clock.advance(86400)
     await closed_result(c.bot, poll.id)
-    reminders = [m for m in emu.bot_messages(g["g3"]) if "has not voted yet" in (m.text or "")]
+    reminders = [m for m in emu.bot_messages(g["g3"]) if "aún no ha votado" in (m.text or "")]
     assert len(reminders) == 1

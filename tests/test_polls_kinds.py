@@ -56,8 +56,8 @@ async def test_orphan_copy_votes_counted_apart_and_multiple_choice(emu: Emulator
     result = await closed_result(c.bot, poll.id)
     assert result["headline"] == [0, 1, 2]
     assert result["unattributed"] == 1 and result["strangers"] == 0
-    await emu.wait_for(lambda: "Poll results" in texts(emu, g["g1"]) or None)
-    assert "1 vote on copies that could not be traced" in texts(emu, g["g1"])
+    await emu.wait_for(lambda: "Resultados de la encuesta" in texts(emu, g["g1"]) or None)
+    assert "1 voto en copias que no se pudieron rastrear" in texts(emu, g["g1"])
     assert "Sombra" not in texts(emu, g["g1"]) + texts(emu, g["g3"])
 
 
@@ -78,23 +78,25 @@ async def test_ranked_ballot_end_to_end(emu: Emulator, make_bot) -> None:
         for label in labels:
             emu.press(user, ballot, label=label)
             ballot = await emu.wait_for_bot_message(emu.private_chat(user), after=ballot)
-        emu.press(user, ballot, label="Confirm")
+        emu.press(user, ballot, label="Confirmar")
         done = await emu.wait_for_bot_message(emu.private_chat(user), after=ballot)
         return done.text
 
-    assert "your ranking was recorded" in await rank(p["beto"], g["g1"], ["Tax reform", "OSC law"])
-    assert "your ranking was recorded" in await rank(
+    assert "se registró tu orden" in await rank(p["beto"], g["g1"], ["Tax reform", "OSC law"])
+    assert "se registró tu orden" in await rank(
         p["dani"], g["g3"], ["AML", "Tax reform", "OSC law"])
-    assert "not counted" in await rank(p["xavi"], g["g3"], ["OSC law"])  # a stranger there
+    # xavi is a stranger in Colectivo Sur's group (only its contacts answer for it)
+    assert "no cuenta en los resultados" in await rank(p["xavi"], g["g3"], ["OSC law"])
     nico = emu.private_chat(p["nico"])
-    assert "your ranking was recorded" in await rank(p["nico"], nico, ["Tax reform"])
+    assert "se registró tu orden" in await rank(p["nico"], nico, ["Tax reform"])
     await voted(c.bot, 4)
     emu.clock.advance(2 * 86400 + 60)
     result = await closed_result(c.bot, poll.id)
     # n = 3: Borda OSC 1 (beto) + 0 (dani); Tax 2 + 1 + 2; AML 2 (dani).
     assert result["borda"] == [1, 5, 2] and result["headline"] == [0, 2, 1]
     assert result["winner"] == 1 and result["strangers"] == 1
-    await emu.wait_for(lambda: "Instant-runoff winner" in texts(emu, g["g1"]) or None)
+    winner = "Ganadora por segunda vuelta instantánea: Tax reform"
+    await emu.wait_for(lambda: winner in texts(emu, g["g1"]) or None)
 
 
 async def test_close_while_the_bot_is_down_with_chart(emu: Emulator, make_bot) -> None:
