@@ -344,6 +344,7 @@ async def bot_worker(spec: dict[str, Any]) -> dict[str, Any]:
         "possibly_duplicated": status.possibly_duplicated,
         "bot_429s": getattr(limiter, "hits_429", None),
         "pacer_waited_s": round(service.pacer.waited_s, 1),
+        "pacer_window_waits": getattr(service.pacer, "window_waits", None),
         "claims": timing["claims"], "claim_ms_avg": round(
             1000 * timing["claim_s"] / max(1, timing["claims"]), 2),
         "writes": timing["writes"], "write_ms_avg": round(
