@@ -111,6 +111,43 @@ KEPT: list[Kept] = [
     Kept("action_strangers", ("user_id",),
          N_("Answers to an action by people who do not answer for an organisation it was "
             "announced to: their Telegram id, counted apart."), COORDINATORS, RETENTION),
+    Kept("polls", ("question", "options", "created_by", "result"),
+         N_("Polls coordinators send: the question and options, which coordinator wrote them, "
+            "and the counted result (counts only, no names)."),
+         N_("coordinators; the organisations it was sent to read it and its results"),
+         RETENTION),
+    Kept("poll_copies", ("chat_id", "org_id", "message_id", "tg_poll_id"),
+         N_("Which chats of which organisations each poll was sent to, with Telegram's ids for "
+            "each copy (to know which organisation a vote counts for)."), COORDINATORS,
+         RETENTION),
+    Kept("poll_votes", ("user_id", "org_id", "choices"),
+         N_("Votes in polls: the choice, the organisation it counts for, and who voted (people "
+            "who do not answer for an organisation the poll reached are counted apart)."),
+         COORDINATORS,
+         N_("the vote until your organisation uses /exit; who voted until /forget or {days} "
+            "days")),
+    Kept("help_requests", ("org_id", "asked_by", "text"),
+         N_("Requests for help (/ask): the organisation that asked, who asked, the kind of help, "
+            "the urgency and your description, and how it ended."),
+         N_("coordinators; the organisations that offer that help read the description, and "
+            "your organisation's name only if you chose to show it"),
+         N_("the request until your organisation uses /exit; who asked until /forget or "
+            "{days} days; the description {days} days after it closes")),
+    Kept("help_targets", ("chat_id", "org_id"),
+         N_("Which chats of which organisations each request for help was sent to."),
+         COORDINATORS, RETENTION),
+    Kept("help_offers", ("org_id", "answered_by", "intro_name", "intro_username",
+                         "asker_chat_id", "helper_chat_id"),
+         N_("Your organisation's answer to a request for help (we can help, not now), who "
+            "pressed it, and, once both sides agreed, the two private chats the bot passes "
+            "messages between (and your name and username if you asked to be introduced)."),
+         N_("coordinators, and the organisation that asked once it accepts your offer"),
+         N_("the answer until your organisation uses /exit; who pressed it and the chats "
+            "until /forget or {days} days")),
+    Kept("help_relays", ("from_chat_id", "from_message_id", "to_chat_id", "to_message_id"),
+         N_("Messages the bot passed on between two organisations that agreed to meet: the "
+            "chats and Telegram's message ids only (never the text)."),
+         N_("the bot only"), RETENTION),
 ]
 
 # Tables with no personal data, and why.
