@@ -35,7 +35,7 @@ from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
 from bot.services import health, maintenance
-from handlers import alert_tasks, poll_tasks
+from handlers import action_tasks, alert_tasks, poll_tasks
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,8 @@ class BotService:
                              concurrency=send_concurrency or settings.send_concurrency,
                              on_progress=self.progress.tick)
         self.scheduler.register(alert_tasks.nudge_kind(self.db, settings, self.sender.wake))
+        for kind in action_tasks.task_kinds(self):  # actions' reminders (issue 10)
+            self.scheduler.register(kind)
         self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance,
                                wake_sender=self.sender.wake)
         self.application.bot_data[KEY] = self.runtime

@@ -29,6 +29,7 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
     ("lowprofile", N_("Hide your organisation's name from other members")),
     ("exit", N_("Emergency exit: erase your organisation and leave")),
     ("polls", N_("Polls and their results")),
+    ("upcoming", N_("Coming advocacy actions, with calendar files")),
 ]
 COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     *MEMBER_COMMANDS,
@@ -39,6 +40,7 @@ COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     ("alert", N_("Compose and send an alert")),
     ("alerts", N_("Recent alerts: delivery and answers")),
     ("poll", N_("Create a poll on priorities")),
+    ("action", N_("Schedule an advocacy action with reminders")),
 ]
 
 

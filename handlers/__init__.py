@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 
 from handlers import (
+    actions,
     alert_followup,
     alert_reports,
     alerts,
@@ -35,7 +36,7 @@ from handlers import (
 )
 
 CAPABILITIES = (registration, organisations, coordination, safety, alerts, alert_followup,
-                alert_reports, polls)
+                alert_reports, polls, actions)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

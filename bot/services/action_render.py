@@ -45,14 +45,19 @@ def when(t: Text, value: datetime) -> str:
     return f"{t.datetime(value, PATTERN[t.lang])} ({t.timezone})"
 
 
+OFFSET: dict[int, str] = {
+    7 * 24 * 60: N_("7 days before"),
+    3 * 24 * 60: N_("3 days before"),
+    24 * 60: N_("1 day before"),
+    3 * 60: N_("3 hours before"),
+    60: N_("1 hour before"),
+}
+
+
 def offset_label(t: Text, minutes: int) -> str:
-    if minutes % (24 * 60) == 0:
-        days = minutes // (24 * 60)
-        return t.plural("{n} day before", "{n} days before", days)
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return t.plural("{n} hour before", "{n} hours before", hours)
-    return t.plural("{n} minute before", "{n} minutes before", minutes)
+    if minutes in OFFSET:
+        return t(OFFSET[minutes])
+    return t("{n} minutes before", n=t.number(minutes))
 
 
 def answer_label(t: Text, value: str) -> str:
