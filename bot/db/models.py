@@ -639,3 +639,121 @@ class ActionStranger(Base):
     user_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
     answer: Mapped[str] = mapped_column(String(10))
     pressed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- solidarity responses (issue 12) ---------------------------------------------------------------
+
+
+class HelpRequest(Base):
+    """A member organisation asking for help (a capacity), and what came of it.
+
+    status: open -> matched (an offer accepted) -> closed (`outcome`: helped | not_needed |
+    no_help). `visibility`: coordinators (matched by hand) | members (sent to the organisations
+    that offer the capacity). `anonymous`: the others never read the asking organisation's
+    name (a low-profile organisation asks so unless it chooses otherwise). `asked_by` goes at
+    /forget and after the retention period; `state` is the asking organisation's state for
+    the measures (no name). `alert_id` is the alert it relates to, if any.
+    """
+
+    __tablename__ = "help_requests"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    org_id: Mapped[int] = mapped_column(BigInteger)
+    asked_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    capacity: Mapped[str] = mapped_column(String(24))
+    urgency: Mapped[str] = mapped_column(String(8), default="routine")
+    text: Mapped[str] = mapped_column(Text)
+    alert_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    visibility: Mapped[str] = mapped_column(String(12), default="members")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    language: Mapped[str] = mapped_column(String(4), default="es")
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    outcome: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    fanout_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_offer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_help_requests_status_created", "status", "created_at"),
+        Index("ix_help_requests_org", "org_id"),
+    )
+
+
+class HelpTarget(Base):
+    """A chat a request was sent to, for which organisation, in which order (closest first).
+
+    Why kept: only an organisation the request reached may offer, whatever changed since."""
+
+    __tablename__ = "help_targets"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="CASCADE"), primary_key=True,
+        autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(BigInteger)
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_help_targets_org", "org_id", "request_id"),)
+
+
+class HelpOffer(Base):
+    """An organisation's answer to a request (rule A): can_help or not_now, its latest stands.
+
+    `answered_by` is the contact who offered: the private chat the bot relays with. `intro`:
+    they agreed to be introduced by name (then `intro_name`/`intro_username` are kept, until
+    /forget). status: answered -> accepted (by the asking organisation) -> ended (closed).
+    `meet`: relay | introduce, decided when both agreed. `asker_chat_id`/`helper_chat_id` are
+    the two private chats of an accepted offer.
+    """
+
+    __tablename__ = "help_offers"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="CASCADE"), primary_key=True,
+        autoincrement=False)
+    org_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    answer: Mapped[str] = mapped_column(String(8))
+    intro: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    intro_name: Mapped[str | None] = mapped_column(String(130), nullable=True)
+    intro_username: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="answered")
+    meet: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    asker_chat_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    helper_chat_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_help_offers_org", "org_id"),
+        Index("ix_help_offers_asker_chat", "asker_chat_id"),
+        Index("ix_help_offers_helper_chat", "helper_chat_id"),
+    )
+
+
+class HelpRelay(Base):
+    """One message the bot copied across an accepted offer: where from, where to, Telegram's
+    ids. Why kept: a reply to a relayed copy goes back along the same offer, and a message
+    handled twice (rule U) is copied once."""
+
+    __tablename__ = "help_relays"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="CASCADE"))
+    offer_org_id: Mapped[int] = mapped_column(BigInteger)
+    from_chat_id: Mapped[int] = mapped_column(TelegramId)
+    from_message_id: Mapped[int] = mapped_column(TelegramId)
+    to_chat_id: Mapped[int] = mapped_column(TelegramId)
+    to_message_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("from_chat_id", "from_message_id"),
+        Index("ix_help_relays_to", "to_chat_id", "to_message_id"),
+        Index("ix_help_relays_at", "at"),
+    )
