@@ -100,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply the database migrations and exit")
     sub.add_parser("status", help="queues, failures, what is due next, pending registrations "
                                   "(from the database; exit 1 when something is stuck)")
+    sandbox = sub.add_parser("sandbox", help="try the real bot without Telegram: a sample "
+                                             "coalition and a console (or --tour)")
+    sandbox.add_argument("--tour", action="store_true",
+                         help="play a short guided scenario and print what each chat saw")
+    sandbox.add_argument("--chart", default="sandbox-poll-chart.png",
+                         help="where the tour saves the poll's result chart")
     copy = sub.add_parser("copy-to-postgres",
                           help="copy this SQLite deployment into an empty PostgreSQL database")
     copy.add_argument("target", help="postgresql+asyncpg://user:password@host:5432/dbname")
@@ -117,6 +123,14 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_run())
         if args.command == "migrate":
             return asyncio.run(_migrate())
+        if args.command == "sandbox":
+            if args.tour:
+                from bot.sandbox.tour import run_tour
+
+                return asyncio.run(run_tour(args.chart))
+            from bot.sandbox.console import run_console
+
+            return asyncio.run(run_console())
         if args.command == "status":
             return asyncio.run(_status())
         if args.command == "copy-to-postgres":
