@@ -35,7 +35,7 @@ from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
 from bot.services import health, maintenance
-from handlers import action_tasks, alert_tasks, poll_tasks
+from handlers import action_tasks, alert_tasks, poll_tasks, solidarity_tasks
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ class BotService:
                              on_progress=self.progress.tick)
         self.scheduler.register(alert_tasks.nudge_kind(self.db, settings, self.sender.wake))
         for kind in action_tasks.task_kinds(self):  # actions' reminders (issue 10)
+            self.scheduler.register(kind)
+        for kind in solidarity_tasks.task_kinds(self):  # urgent requests' escalation (issue 12)
             self.scheduler.register(kind)
         self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance,
                                wake_sender=self.sender.wake)

@@ -30,6 +30,7 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
     ("exit", N_("Emergency exit: erase your organisation and leave")),
     ("polls", N_("Polls and their results")),
     ("upcoming", N_("Coming advocacy actions, with calendar files")),
+    ("ask", N_("Ask the coalition for help")),
 ]
 COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     *MEMBER_COMMANDS,
@@ -41,6 +42,7 @@ COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     ("alerts", N_("Recent alerts: delivery and answers")),
     ("poll", N_("Create a poll on priorities")),
     ("action", N_("Schedule an advocacy action with reminders")),
+    ("requests", N_("Requests for help: list and measures")),
 ]
 
 

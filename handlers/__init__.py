@@ -31,12 +31,13 @@ from handlers import (
     polls,
     registration,
     safety,
+    solidarity,
     start,
     timezone,
 )
 
 CAPABILITIES = (registration, organisations, coordination, safety, alerts, alert_followup,
-                alert_reports, polls, actions)
+                alert_reports, polls, actions, solidarity)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

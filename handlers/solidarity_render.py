@@ -1,0 +1,350 @@
+"""Solidarity's button data (decoded in handlers/callback_data.py like every other) and the texts
+the outbox sends: a request to the organisations that offer the capacity, an offer to the
+asking organisation, the "you are in touch" messages, and what coordinators read.
+
+Kept apart from the handlers so the scheduled escalation (handlers/solidarity_tasks.py) renders
+what the handlers render. Rule Q lives in `asker_label`/`helper_label`: an anonymous request
+names nobody, and a low-profile organisation is named to others only by its alias.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from bot import i18n
+from bot.db.models import HelpOffer, HelpRequest, Organisation
+from bot.delivery.outbox import Outgoing
+from bot.i18n import N_, Text
+from bot.services import solidarity
+from bot.services import vocabulary as v
+from bot.services.visibility import shown_name
+from handlers.callback_data import action, encode
+
+URGENCY: dict[str, str] = {
+    "routine": N_("Routine"),
+    "soon": N_("Soon (within days)"),
+    "urgent": N_("Urgent"),
+}
+OUTCOME: dict[str, str] = {
+    "helped": N_("✅ We were helped"),
+    "not_needed": N_("Not needed any more"),
+    "no_help": N_("No help came"),
+}
+STATUS: dict[str, str] = {"open": N_("open"), "matched": N_("matched"), "closed": N_("closed")}
+VISIBILITY_CHOICES = ("coord", "named", "anon")
+
+
+# --- button data --------------------------------------------------------------------------------
+
+@action("hc")
+@dataclasses.dataclass(frozen=True)
+class AskCapacity:
+    capacity: str
+
+    def valid(self) -> bool:
+        return self.capacity in v.CAPACITIES
+
+
+@action("hu")
+@dataclasses.dataclass(frozen=True)
+class AskUrgency:
+    urgency: str
+
+    def valid(self) -> bool:
+        return self.urgency in solidarity.URGENCIES
+
+
+@action("hal")
+@dataclasses.dataclass(frozen=True)
+class AskAlert:
+    """The alert a request relates to (0: none)."""
+
+    alert: int
+
+    def valid(self) -> bool:
+        return self.alert >= 0
+
+
+@action("hv")
+@dataclasses.dataclass(frozen=True)
+class AskVisibility:
+    choice: str
+
+    def valid(self) -> bool:
+        return self.choice in VISIBILITY_CHOICES
+
+
+@action("ho")
+@dataclasses.dataclass(frozen=True)
+class OfferPress:
+    """An answer under a request: help (relay), intro (help, and introduce us), no (not now).
+    The organisation comes from the chat and the presser (rule A), never from the data."""
+
+    request: int
+    kind: str
+
+    def valid(self) -> bool:
+        return self.request > 0 and self.kind in ("help", "intro", "no")
+
+
+@action("hy")
+@dataclasses.dataclass(frozen=True)
+class AcceptPress:
+    """The asking organisation accepts an organisation's offer (1: and wants an introduction)."""
+
+    request: int
+    org: int
+    intro: int
+
+    def valid(self) -> bool:
+        return self.request > 0 and self.org > 0 and self.intro in (0, 1)
+
+
+@action("hx")
+@dataclasses.dataclass(frozen=True)
+class ClosePress:
+    request: int
+    outcome: str
+
+    def valid(self) -> bool:
+        return self.request > 0 and self.outcome in solidarity.OUTCOMES
+
+
+# --- names, as others may read them (rule Q) ----------------------------------------------------
+
+def asker_label(t: Text, request: HelpRequest, org: Organisation | None) -> str:
+    """How the asking organisation is named to other members: never when anonymous."""
+    name = shown_name(org, coordinator_view=False) if org is not None and not request.anonymous \
+        else None
+    return i18n.escape(name) if name else t("an organisation that asks without its name")
+
+
+def helper_label(t: Text, org: Organisation | None) -> str:
+    name = shown_name(org, coordinator_view=False) if org is not None else None
+    return i18n.escape(name) if name else t("an organisation that keeps a low profile")
+
+
+def capacity_label(t: Text, code: str) -> str:
+    return t(v.CAPACITIES.get(code, code))
+
+
+# --- the request, to the organisations that offer the capacity ------------------------------------
+
+def request_text(t: Text, request: HelpRequest, org: Organisation | None,
+                 alert_title: str | None) -> str:
+    lines = [t("🆘 <b>Request for help #{id}</b>: {capacity}", id=request.id,
+               capacity=capacity_label(t, request.capacity)),
+             t("Urgency: {value}", value=t(URGENCY[request.urgency])),
+             t("Asked by: {who}", who=i18n.Safe(asker_label(t, request, org)))]
+    if alert_title:
+        lines.append(t("About the alert: {title}", title=alert_title))
+    lines += ["", i18n.escape(request.text), "",
+              t("If your organisation can help, press a button below. The organisation that "
+                "asked sees your offer and decides; you are put in touch only if it accepts.")]
+    return "\n".join(lines)
+
+
+def offer_buttons(request_id: int, choice: str) -> list[list[dict[str, Any]]]:
+    def button(kind: str, label: str) -> list[dict[str, Any]]:
+        return [{"text": i18n.label(choice, lambda t: t(label)),
+                 "callback_data": encode(OfferPress(request_id, kind))}]
+
+    return [button("help", N_("🤝 We can help")),
+            button("intro", N_("🤝 We can help: introduce us by name")),
+            button("no", N_("Not now"))]
+
+
+def request_copy(default_timezone: str, org: Organisation,
+                 alert_title: str | None) -> solidarity.Render:
+    def render(request: HelpRequest, target: solidarity.Target) -> Outgoing:
+        text = i18n.render(target.language, target.timezone or default_timezone,
+                           lambda t: request_text(t, request, org, alert_title))
+        return Outgoing(target.chat_id, text=text,
+                        buttons=offer_buttons(request.id, target.language))
+
+    return render
+
+
+# --- coordinators ---------------------------------------------------------------------------------
+
+def coordinator_text(t: Text, request: HelpRequest, org: Organisation, escalated: bool) -> str:
+    name = org.name + (" " + t("(low profile)") if org.low_profile else "")
+    if escalated:
+        head = t("⏰ <b>Urgent request #{id} has no offer yet</b> after {wait}.", id=request.id,
+                 wait=t.duration(solidarity.ESCALATE_AFTER.total_seconds()))
+    else:
+        head = t("🆘 <b>Request for help #{id}</b>, for coordinators only: match it by hand.",
+                 id=request.id)
+    lines = [head, t("Organisation: {name}", name=name),
+             t("Help needed: {capacity}", capacity=capacity_label(t, request.capacity)),
+             t("Urgency: {value}", value=t(URGENCY[request.urgency]))]
+    if request.anonymous and request.visibility == "members":
+        lines.append(t("Members read it without the organisation's name."))
+    lines += ["", i18n.escape(request.text), "", t("/requests lists every request.")]
+    return "\n".join(lines)
+
+
+def coordinator_copies(recipients: list[Any], default_language: str, timezone: str,
+                       escalated: bool) -> solidarity.CoordinatorRender:
+    def render(request: HelpRequest, org: Organisation) -> list[Outgoing]:
+        found = []
+        for r in recipients:
+            choice = r.language if r.language in i18n.CHOICES else default_language
+            found.append(Outgoing(r.chat_id, text=i18n.render(
+                choice, timezone, lambda t: coordinator_text(t, request, org, escalated))))
+        return found
+
+    return render
+
+
+# --- the asking organisation: offers ------------------------------------------------------------
+
+def offer_text(t: Text, request: HelpRequest, helper: Organisation | None,
+               offer: HelpOffer) -> str:
+    text = t("🤝 <b>An offer for your request #{id}</b> ({capacity}): {who} can help.",
+             id=request.id, capacity=capacity_label(t, request.capacity),
+             who=i18n.Safe(helper_label(t, helper)))
+    if offer.intro:
+        text += " " + t("They agree to be introduced by name.")
+    return text + "\n\n" + t("Nothing about you is shared until you accept. If you accept, I "
+                             "pass your messages on between our private chats, without names.")
+
+
+def offer_notice(chat_id: int, choice: str, timezone: str, request: HelpRequest,
+                 helper: Organisation | None, offer: HelpOffer) -> Outgoing:
+    buttons = [[{"text": i18n.label(choice, lambda t: t("Accept (messages through the bot)")),
+                 "callback_data": encode(AcceptPress(request.id, offer.org_id, 0))}]]
+    if offer.intro:
+        buttons.append([{"text": i18n.label(choice, lambda t: t("Accept and introduce us")),
+                         "callback_data": encode(AcceptPress(request.id, offer.org_id, 1))}])
+    return Outgoing(chat_id, text=i18n.render(choice, timezone,
+                                              lambda t: offer_text(t, request, helper, offer)),
+                    buttons=buttons)
+
+
+def close_buttons(request_id: int, choice: str) -> list[list[dict[str, Any]]]:
+    return [[{"text": i18n.label(choice, lambda t, label=label: t(label)),
+              "callback_data": encode(ClosePress(request_id, code))}]
+            for code, label in OUTCOME.items()]
+
+
+# --- in touch -----------------------------------------------------------------------------------
+
+def relay_for_helper(t: Text, request: HelpRequest, asker: Organisation | None) -> str:
+    return t("✅ <b>Request #{id}</b>: {who} accepted your offer. Write here and I pass your "
+             "messages on, without your name; theirs reach you here, until the request is "
+             "closed. In several conversations, reply to a passed-on message.",
+             id=request.id, who=i18n.Safe(asker_label(t, request, asker)))
+
+
+def relay_for_asker(t: Text, request: HelpRequest, helper: Organisation | None) -> str:
+    return t("✅ You accepted the offer of {who} for request #{id}. Write here and I pass your "
+             "messages on, without your name; theirs reach you here, until you close the "
+             "request. In several conversations, reply to a passed-on message.",
+             id=request.id, who=i18n.Safe(helper_label(t, helper)))
+
+
+def person(name: str | None, username: str | None) -> str:
+    return f"{name or ''} (@{username})".strip()
+
+
+def intro_for_helper(t: Text, request: HelpRequest, asker: Organisation | None,
+                     name: str | None, username: str | None) -> str:
+    org_name = shown_name(asker, coordinator_view=False) if asker is not None else None
+    return t("✅ <b>Request #{id}</b>: your offer was accepted and both of you asked to be "
+             "introduced. Write to {person}{org} directly.", id=request.id,
+             person=person(name, username),
+             org=i18n.Safe(" " + t("from {name}", name=org_name)) if org_name else "")
+
+
+def intro_for_asker(t: Text, request: HelpRequest, helper: Organisation | None,
+                    offer: HelpOffer) -> str:
+    return t("✅ Request #{id}: both of you asked to be introduced. Write to {person} from "
+             "{who} directly.", id=request.id,
+             person=person(offer.intro_name, offer.intro_username),
+             who=i18n.Safe(helper_label(t, helper)))
+
+
+def closed_for_helper(t: Text, request: HelpRequest) -> str:
+    return t("Request #{id} was closed by the organisation that asked. Thank you for your "
+             "help: messages are no longer passed on.", id=request.id)
+
+
+def relay_header(t: Text, request_id: int, from_asker: bool, request: HelpRequest,
+                 asker: Organisation | None, helper: Organisation | None) -> str:
+    who = asker_label(t, request, asker) if from_asker else helper_label(t, helper)
+    return t("💬 <b>Request #{id}</b> · {who}:", id=request_id, who=i18n.Safe(who))
+
+
+# --- coordinators' list and measures ------------------------------------------------------------
+
+def table(rows: list[tuple[str, int, int]], head: tuple[str, str, str]) -> str:
+    """A plain text table (no chart library is a dependency): label, requests, offers, bar."""
+    width = max([len(head[0]), *(len(r[0]) for r in rows)])
+    lines = [f"{head[0]:<{width}}  {head[1]:>5}  {head[2]:>5}"]
+    top = max([r[1] for r in rows] or [1]) or 1
+    for label, requests, offers in rows:
+        bar = "█" * max(1, round(10 * requests / top)) if requests else ""
+        lines.append(f"{label:<{width}}  {requests:>5}  {offers:>5}  {bar}")
+    return "<pre>" + i18n.escape("\n".join(lines)) + "</pre>"
+
+
+def measures_text(t: Text, m: solidarity.Measures) -> str:
+    if not m.requests:
+        return t("No request for help yet.")
+    lines = [t("<b>Measures</b>: {n} requests ({open} open, {matched} matched, {closed} closed).",
+               n=t.number(m.requests), open=t.number(m.by_status.get("open", 0)),
+               matched=t.number(m.by_status.get("matched", 0)),
+               closed=t.number(m.by_status.get("closed", 0)))]
+    if m.median_first_offer_s is None:
+        lines.append(t("Median time to a first offer: no offer yet."))
+    else:
+        lines.append(t("Median time to a first offer: {wait}.",
+                       wait=t.duration(m.median_first_offer_s)))
+    share = m.helped_share
+    if share is None:
+        lines.append(t("Closed as helped: none closed yet."))
+    else:
+        lines.append(t("Closed as helped: {share} ({helped} of {closed}).",
+                       share=f"{round(100 * share)} %", helped=t.number(m.helped),
+                       closed=t.number(m.closed)))
+    head = (t("Help"), t("Asked"), t("Offers"))
+    lines += ["", table([(capacity_label(t, c), r, o)
+                         for c, (r, o) in sorted(m.by_capacity.items())], head)]
+    head = (t("State"), t("Asked"), t("Offers"))
+    lines += [table([(v.MX_STATES.get(s, t("no state")), r, o)
+                     for s, (r, o) in sorted(m.by_state.items())], head)]
+    return "\n".join(lines)
+
+
+def listing_text(t: Text, lines: list[solidarity.Line]) -> str:
+    if not lines:
+        return t("No request for help yet.")
+    out = [t("<b>Requests for help</b> (open first):")]
+    for line in lines:
+        r = line.request
+        name = line.org.name if line.org is not None else t("(erased)")
+        status = t(STATUS.get(r.status, r.status))
+        if r.outcome:
+            status += " · " + t(OUTCOME[r.outcome])
+        out.append(t("#{id} · {status} · {capacity} · {urgency} · {org} · {date} · offers: "
+                     "{offers}, accepted: {accepted}", id=r.id, status=status,
+                     capacity=capacity_label(t, r.capacity), urgency=t(URGENCY[r.urgency]),
+                     org=name, date=t.datetime(r.created_at, "short"),
+                     offers=t.number(line.offers), accepted=t.number(line.accepted)))
+        if r.visibility == "coordinators":
+            out[-1] += " · " + t("coordinators only")
+    return "\n".join(out)
+
+
+def pairs_text(t: Text, alert_id: int, pairs: list[solidarity.Pair]) -> str:
+    if not pairs:
+        return t("Alert #{id}: no organisation answered “this affects us” yet.", id=alert_id)
+    out = [t("<b>Alert #{id}: who can help whom</b> (closest first)", id=alert_id)]
+    for pair in pairs:
+        helpers = ", ".join(f"{i18n.escape(o.name)} ({capacity_label(t, c)})"
+                            for o, c in pair.helpers) or t("nobody offered help yet")
+        out.append(t("{affected} ← {helpers}", affected=pair.affected.name,
+                     helpers=i18n.Safe(helpers)))
+    return "\n".join(out)
