@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -78,10 +78,11 @@ def trace_kind(service: BotService) -> TaskKind:
                 break
             async with service.db.transaction() as session:
                 await polls.trace(session, item.copy_id, item.message_id, tg_poll_id)
-        if waiting and due.now < poll.closes_at:
+        more = len(found) >= polls.TRACE_BATCH  # copies sent and still untraced: go on now
+        if (waiting or more) and due.now < poll.closes_at:
+            nxt = service.clock.now() + (timedelta() if more else TRACE_EVERY)
             async with service.db.transaction() as session:
-                await schedule(session, polls.TRACE_KIND, service.clock.now() + TRACE_EVERY,
-                               {"poll": poll_id})
+                await schedule(session, polls.TRACE_KIND, nxt, {"poll": poll_id})
         log.info("polls.traced poll=%d copies=%d waiting=%d", poll_id, len(found), waiting)
 
     return TaskKind(polls.TRACE_KIND, run)

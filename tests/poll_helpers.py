@@ -33,8 +33,8 @@ async def coalition(emu: Emulator, make_bot: Any, *, coord_lang: str = "es",
                     group_lang: str | None = None, **bot_options: Any) -> Coalition:
     """Three members in Jalisco, one in Oaxaca, and an ally in Oaxaca:
 
-    - "Red Jalisco" (member, es): contacts ana, beto, caro; groups g1 (with a stranger, xavi)
-      and g2 (Spanish).
+    - "Red Jalisco" (member, es): contacts ana, beto, caro; groups g1 (with xavi, who speaks
+      for no organisation, and dani, a contact of Colectivo Sur) and g2.
     - "Colectivo Sur" (member, only its contacts answer for it): contact dani, group g3 (with
       xavi, a stranger there).
     - "Sombra" (member, LOW PROFILE, alias none): contact lola, group g4.
@@ -65,7 +65,7 @@ async def coalition(emu: Emulator, make_bot: Any, *, coord_lang: str = "es",
     c.orgs["aliada"] = await make_org(bot, people["ali"].id, "Aliada", coordinator=coord.id,
                                       tier="ally", areas=("MX-OAX",))
     p = people
-    for key, members, org in (("g1", ("ana", "beto", "xavi"), "red"),
+    for key, members, org in (("g1", ("ana", "beto", "xavi", "dani"), "red"),
                               ("g2", ("caro", "beto"), "red"),
                               ("g3", ("dani", "xavi"), "sur"), ("g4", ("lola",), "sombra")):
         group = emu.add_group(f"Grupo {key}", members=[p[m] for m in members],

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from bot.emulator import Emulator
+from bot.services import erasure
 from tests.poll_helpers import (
     closed_result,
     coalition,
     compose,
+    copies,
     last_poll,
     poll_message,
     texts,
     traced,
     voted,
+    votes,
 )
 
 
@@ -22,7 +25,8 @@ async def test_an_org_counts_once_with_its_latest_vote(emu: Emulator, make_bot) 
     poll = await last_poll(c.bot)
     await traced(c.bot, poll.id)
     p, g = c.people, c.groups
-    # Red Jalisco: three contacts and a non-contact, in two chats; the latest current vote wins.
+    # Red Jalisco: three contacts and two others, in two chats; the latest current vote wins.
+    emu.vote(p["dani"], poll_message(emu, g["g1"]), [0])   # Sur's contact in Red's group
     emu.vote(p["xavi"], poll_message(emu, g["g1"]), [1])
     emu.vote(p["ana"], poll_message(emu, g["g1"]), [0])
     emu.vote(p["beto"], poll_message(emu, g["g2"]), [1])
@@ -33,7 +37,9 @@ async def test_an_org_counts_once_with_its_latest_vote(emu: Emulator, make_bot) 
     emu.vote(p["xavi"], poll_message(emu, g["g3"]), [0])
     # An ally, in private: shown apart, not in the headline.
     emu.vote(p["ali"], poll_message(emu, emu.private_chat(p["ali"])), [0])
-    await voted(c.bot, 7)
+    rows = await voted(c.bot, 8)
+    in_red_group = next(v for v in rows if v.user_id == p["dani"].id and v.choices == [0])
+    assert (in_red_group.standing, in_red_group.org_id) == ("org", c.orgs["red"])
     emu.clock.advance(2 * 86400 + 60)
     result = await closed_result(c.bot, poll.id)
     assert result["headline"] == [0, 1, 1]
@@ -67,3 +73,25 @@ async def test_nudge_reaches_only_orgs_that_have_not_voted(emu: Emulator, make_b
     await closed_result(c.bot, poll.id)
     reminders = [m for m in emu.bot_messages(g["g3"]) if "aún no ha votado" in (m.text or "")]
     assert len(reminders) == 1
+
+
+async def test_erasure_hooks_keep_the_orgs_vote_and_drop_the_org(emu: Emulator, make_bot) -> None:
+    c = await coalition(emu, make_bot, coord_lang="en")
+    await compose(emu, c.coord, "Which first?", ["Law", "Taxes"])
+    poll = await last_poll(c.bot)
+    await traced(c.bot, poll.id)
+    g, p = c.groups, c.people
+    emu.vote(p["ana"], poll_message(emu, g["g1"]), [1])
+    emu.vote(p["dani"], poll_message(emu, g["g3"]), [0])
+    await voted(c.bot, 2)
+    now = c.bot.clock.now()
+    async with c.bot.db.transaction() as session:
+        await erasure.forget_person(session, p["ana"].id, now)
+    rows = {v.org_id: v for v in await votes(c.bot)}
+    # Ana is forgotten: her vote stays Red Jalisco's, with no person attached.
+    assert rows[c.orgs["red"]].user_id is None and rows[c.orgs["red"]].choices == [1]
+    async with c.bot.db.transaction() as session:
+        await erasure.exit_org(session, c.orgs["sur"], now)
+    rows = {v.org_id: v for v in await votes(c.bot)}
+    assert c.orgs["sur"] not in rows
+    assert g["g3"].id not in {x.chat_id for x in await copies(c.bot, poll.id)}

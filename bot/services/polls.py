@@ -234,8 +234,11 @@ class Untraced:
     message_id: int
 
 
-async def untraced(session: AsyncSession, poll: Poll, limit: int = 50) -> tuple[list[Untraced],
-                                                                                  int]:
+TRACE_BATCH = 50
+
+
+async def untraced(session: AsyncSession, poll: Poll,
+                   limit: int = TRACE_BATCH) -> tuple[list[Untraced], int]:
     """Copies sent (their message id recorded by the sender) whose Telegram poll id is not
     known yet, and how many copies are still on their way."""
     if poll.fanout_id is None:
@@ -251,7 +254,7 @@ async def untraced(session: AsyncSession, poll: Poll, limit: int = 50) -> tuple[
             waiting += 1
         elif state == "sent" and ids and copy is not None and copy.tg_poll_id is None:
             found.append(Untraced(copy.id, copy.chat_id, int(ids[-1])))
-    return found[:limit], waiting + max(0, len(found) - limit)
+    return found[:limit], waiting
 
 
 async def trace(session: AsyncSession, copy_id: int, message_id: int,
