@@ -93,7 +93,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await save(where, "capacity", {})
     t = where.t
-    await reply(update, where, lambda tt: tt(
+    await reply(update, where, lambda t: t(
         "<b>Ask the coalition for help.</b> What kind of help does your organisation need? "
         "(/cancel to stop)"),
         markup=keyboard([(t(label), encode(sr.AskCapacity(code)))
@@ -129,7 +129,7 @@ async def capacity_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where, _ = found
     await save(where, "urgency", {"capacity": pressed.capacity})
     t = where.t
-    await reply(update, where, lambda tt: tt("How urgent is it?"),
+    await reply(update, where, lambda t: t("How urgent is it?"),
                 markup=keyboard([(t(label), encode(sr.AskUrgency(code)))
                                  for code, label in sr.URGENCY.items()]))
 
@@ -169,7 +169,7 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
     t = where.t
     pairs = [(title[:60], encode(sr.AskAlert(alert_id))) for alert_id, title in recent]
     pairs.append((t("Not about an alert"), encode(sr.AskAlert(0))))
-    await reply(update, where, lambda tt: tt("Is it about one of these alerts?"),
+    await reply(update, where, lambda t: t("Is it about one of these alerts?"),
                 markup=keyboard(pairs))
 
 
@@ -203,10 +203,10 @@ async def ask_visibility(update: Update, where: Here, data: dict[str, object]) -
     pairs.append((t("Coordinators only (they look for help by hand)"),
                   encode(sr.AskVisibility("coord"))))
 
-    def build(tt: Text) -> str:
-        text = tt("Who may see this request? The coordinators always can.")
+    def build(t: Text) -> str:
+        text = t("Who may see this request? The coordinators always can.")
         if low:
-            text += "\n\n" + tt("Your organisation keeps a low profile, so it asks without its "
+            text += "\n\n" + t("Your organisation keeps a low profile, so it asks without its "
                                 "name unless you choose otherwise; with its name, others read "
                                 "only its alias.")
         return text

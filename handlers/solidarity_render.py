@@ -252,10 +252,11 @@ def person(name: str | None, username: str | None) -> str:
 def intro_for_helper(t: Text, request: HelpRequest, asker: Organisation | None,
                      name: str | None, username: str | None) -> str:
     org_name = shown_name(asker, coordinator_view=False) if asker is not None else None
+    org = " " + t("from {name}", name=org_name) if org_name else ""
     return t("✅ <b>Request #{id}</b>: your offer was accepted and both of you asked to be "
              "introduced. Write to {person}{org} directly.", id=request.id,
              person=person(name, username),
-             org=i18n.Safe(" " + t("from {name}", name=org_name)) if org_name else "")
+             org=i18n.Safe(org))
 
 
 def intro_for_asker(t: Text, request: HelpRequest, helper: Organisation | None,
@@ -312,7 +313,7 @@ def measures_text(t: Text, m: solidarity.Measures) -> str:
     head = (t("Help"), t("Asked"), t("Offers"))
     lines += ["", table([(capacity_label(t, c), r, o)
                          for c, (r, o) in sorted(m.by_capacity.items())], head)]
-    head = (t("State"), t("Asked"), t("Offers"))
+    head = (t("State or country"), t("Asked"), t("Offers"))
     lines += [table([(v.MX_STATES.get(s, t("no state")), r, o)
                      for s, (r, o) in sorted(m.by_state.items())], head)]
     return "\n".join(lines)

@@ -59,7 +59,7 @@ async def world(emu: Emulator, make_bot, lang: str) -> World:
     asker = await capable_org(emu, bot, "Semilla", ("legal", "digital-security"), groups=1,
                               contact_language=lang, language=lang, areas=("MX-JAL",))
     near = await capable_org(emu, bot, "Cerca", ds, groups=1, scope="local",
-                             areas=("MX-JAL",), group_language=lang)
+                             areas=("MX-JAL",), group_language=lang, contact_language=lang)
     peer = await capable_org(emu, bot, "Par", ds, groups=0, contact_language=lang,
                              areas=("MX-OAX",))
     far = await capable_org(emu, bot, "Lejos", ds, groups=1, scope="national", areas=("MX",),
@@ -121,7 +121,8 @@ async def test_from_asking_to_closing(emu: Emulator, make_bot, lang: str) -> Non
     emu.press(w.asker.contact, notice, label=words["accept"])
     touch = await bot_text(emu, near_private, f"#{request.id}")
     assert "Semilla" in touch.text
-    await bot_text(emu, asker_chat, "Cerca" if lang == "en" else "Cerca")
+    await bot_text(emu, asker_chat, "accepted the offer of Cerca" if lang == "en"
+                   else "Aceptó la oferta de Cerca")
     sent = emu.send(w.asker.contact, "Thank you, can we talk tomorrow?")
     relayed = await bot_text(emu, near_private, "can we talk tomorrow")
     assert relayed.text.splitlines()[0].endswith("Semilla:")
@@ -136,7 +137,7 @@ async def test_from_asking_to_closing(emu: Emulator, make_bot, lang: str) -> Non
 
     # closed with one tap: the helper is told, and nothing is relayed any more
     emu.press(w.asker.contact, confirm, label=words["helped"])
-    await bot_text(emu, near_private, "closed" if lang == "en" else "cerró")
+    await bot_text(emu, near_private, "was closed by" if lang == "en" else "cerró la solicitud")
     count = len(emu.transcript(near_private))
     await ask(emu, w.asker.contact, "One more thing after closing")
     emu.send(w.near.contact, "And from me after closing")
