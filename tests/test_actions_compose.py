@@ -121,8 +121,9 @@ async def test_compose_in_spanish_and_announce_once(emu: Emulator, make_bot) -> 
     coord = await coordinator(emu, "es")
     bot = await make_bot(coordinator_ids=(coord.id,))
     jal = await add_org(emu, bot, "Red Jalisco")
+    norte = await add_org(emu, bot, "Voces del Norte", areas=("MX-CHH",))
     tries, summary = await compose(emu, coord, title="Cierre de firmas", when="2027-02-01 09:30",
-                                   kind="Cierre de adhesiones", words=ES,
+                                   kind="Cierre de adhesiones", words=ES, regions="mx-jal gt",
                                    tries=("31/02/2027 10:00",))
     assert "No pude leer una fecha" in tries[0]
     assert "Recordatorios: 7 días antes, 1 día antes, 1 hora antes" in summary.text
@@ -132,6 +133,9 @@ async def test_compose_in_spanish_and_announce_once(emu: Emulator, make_bot) -> 
     await finished(bot, item.fanout_id)
     await emu.wait_for(lambda: sum("ya fue anunciada" in (a[1] or "")
                                    for a in emu.callback_answers) == 1, what="the second tap")
+    assert set(await outbox_chats(bot, item.fanout_id)) == {jal.groups[0].id}  # rule T
+    assert item.regions == ["MX-JAL", "GT"]
+    assert [m for m in emu.bot_messages(norte.groups[0]) if "Cierre" in (m.text or "")] == []
     copy = copy_in(emu, jal.groups[0], "Cierre de firmas")
     assert "lunes 1 de febrero de 2027, 09:30 (America/Mexico_City)" in copy.text
     assert "Cierre de adhesiones" in copy.text

@@ -50,6 +50,7 @@ async def test_reminders_at_each_offset_in_two_time_zones(emu: Emulator, make_bo
     mx = await add_org(emu, bot, "Red Jalisco")  # Spanish group, the default zone
     madrid = await add_org(emu, bot, "Voces del Norte", group_language="en")
     await set_zone(bot, madrid.groups[0].id, "Europe/Madrid")
+    both = await add_org(emu, bot, "Tercera Vía", group_language="both")
     starts = local("2027-01-20 18:00", MX)  # 2027-01-21 00:00 UTC, 01:00 in Madrid
     action_id = await make_action(bot, "Consulta pública", starts, timezone=MX)
     await announced(bot, action_id)
@@ -81,6 +82,8 @@ async def test_reminders_at_each_offset_in_two_time_zones(emu: Emulator, make_bo
     assert len(bot_texts(emu, madrid.groups[0], "Reminder")) == 3
     rows = await reminder_rows(bot, action_id)
     assert [(r.status, r.attempts) for r in rows] == [("done", 1)] * 3
+    twice = bot_texts(emu, both.groups[0], "Recordatorio")  # a `both` chat: Spanish, English
+    assert len(twice) == 3 and all("Reminder" in text for text in twice)
 
 
 async def test_an_action_moved_then_cancelled(emu: Emulator, make_bot) -> None:
