@@ -90,6 +90,35 @@ def test_a_person_registers_an_org_and_the_coordinator_approves_it(console: Cons
     assert "(answer: Aprobada.)" in said or "Aprobada" in said
     said = console.type("/look Sam")
     assert "fue aprobada y ya es miembro de la coalición" in said
+    # The coordinator sends an alert; Ana acknowledges it from her organisation's group.
+    console.type("/as Coco")
+    console.type("/alert")
+    console.type("Reforma a la Ley de Asociaciones")
+    console.type("El Congreso discute una reforma.")
+    console.press("Listo")
+    console.press("Listo")
+    console.press("Urgente")
+    console.press("Listo")
+    console.press("Listo")
+    console.press("Todas las organizaciones")
+    console.press("Omitir")
+    console.press("Omitir")
+    console.press("Listo")
+    said = console.press("Sin recordatorio automático")
+    assert "Llegará a 13 organizaciones" in said
+    said = console.press("Enviar")
+    assert "Enviando la alerta a 13 organizaciones" in said
+    assert "1 new in Red Jalisco (grupo)" in said
+    console.type("/as Ana")
+    said = console.type("/in Red Jalisco")
+    assert "writing in Red Jalisco (grupo)" in said
+    said = console.type("/look")
+    assert "Reforma a la Ley de Asociaciones" in said
+    said = console.press("✅ Recibido")
+    assert "(answer: " in said
+    console.type("/as Coco")
+    said = console.type("/alerts")
+    assert "Reforma a la Ley de Asociaciones" in said
     said = console.type("/wait 2h")
     assert "the clock moved 2 h 0 min" in said
     said = console.type("/wait soon")
@@ -104,7 +133,10 @@ async def test_the_tour_plays_to_its_end(tmp_path: Path, capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "▶ Sam in Sam (private): /register" in out
     assert "fue aprobada y ya es miembro de la coalición" in out
+    assert "▶ Ana in Red Jalisco (grupo): presses “✅ Recibido”" in out
+    assert "Poll results" in out and "Reforma a la Ley de Asociaciones: 2 votes" in out
     assert "══ what each chat saw ══" in out
+    assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
     assert out.rstrip().endswith("the tour is over: run `coalition-bot sandbox` to try it yourself")
 
 

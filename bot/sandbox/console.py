@@ -28,6 +28,7 @@ HELP = """\
 You are a person in a sample coalition, talking to the real bot. Type what they would type:
   /start /help /register /alert /poll ...   (the bot's commands, as that person, in that chat)
   1, 2, ...        press the button with that number under the last messages shown
+  /vote 2          vote for option 2 in the newest poll here (/vote 1 3: several; /vote: retract)
 Sandbox commands:
   /who             the people and groups          /as NAME     become someone else
   /in GROUP        write in a group (/in private) /look NAME   what a chat has received
@@ -84,6 +85,12 @@ async def handle(box: Sandbox, text: str) -> bool:
             show([Line("error", "say how long, e.g. /wait 2h, /wait 30m, /wait 1d")])
         else:
             show(await box.wait(seconds))
+    elif word == "/vote":
+        numbers = rest.replace(",", " ").split()
+        if not all(n.isdigit() for n in numbers):
+            show([Line("error", "vote with option numbers, e.g. /vote 2")])
+        else:
+            show(await box.vote([int(n) for n in numbers]))
     elif word == "/press" or text.isdigit():
         number = rest if word == "/press" else text
         show(await box.press(int(number)) if number.isdigit()

@@ -130,7 +130,10 @@ class Sandbox:
         async with self.service.db.reader() as session:
             return bool((await session.execute(text(
                 "SELECT (SELECT count(*) FROM saved_updates WHERE status != 'done') + "
-                "(SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending'))"))).scalar())
+                "(SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')) + "
+                "(SELECT count(*) FROM scheduled_tasks WHERE status = 'running' OR "
+                " (status = 'pending' AND due_at <= :now))"),
+                {"now": self.service.clock.now()})).scalar())
 
     async def say(self, text: str) -> list[Line]:
         group = None if self.here.id == self.me.id else self.here
@@ -152,6 +155,18 @@ class Sandbox:
         lines = [Line("note", f"(answer: {text})") for _, text, _ in
                  self.emu.callback_answers[answers:] if text]
         return lines + self.news()
+
+    async def vote(self, options: list[int]) -> list[Line]:
+        """Vote in the newest poll of the current chat (options numbered from 1; none retracts)."""
+        poll = next((m for m in reversed(self.emu.bot_messages(self.here)) if m.poll), None)
+        if poll is None:
+            return [Line("error", f"no poll in {self.chat_name(self.here)}")]
+        try:
+            self.emu.vote(self.me, poll, [n - 1 for n in options])
+        except DriverError as exc:
+            return [Line("error", f"cannot vote: {exc}")]
+        await self.settle()
+        return [Line("note", "(voted)" if options else "(vote retracted)"), *self.news()]
 
     def me_chat(self) -> Any:
         return self.emu.private_chat(self.me)

@@ -21,6 +21,33 @@ Step = Callable[[Sandbox], Awaitable[list[Line]]]
 
 
 @dataclass
+class Vote:
+    """Someone votes in the newest poll of a chat."""
+
+    who: str
+    options: list[int]
+    chat: str | None = None
+
+    async def __call__(self, box: Sandbox) -> list[Line]:
+        box.me = box.sample.people[self.who]
+        box.here = (box.sample.chats[self.chat] if self.chat else box.emu.private_chat(box.me))
+        heading = Line("note", f"\n▶ {self.who} in {box.chat_name(box.here)}: votes "
+                               + ", ".join(str(n) for n in self.options))
+        return [heading, *await box.vote(self.options)]
+
+
+@dataclass
+class Wait:
+    """The clock moves on (reminders, closings, digests fire)."""
+
+    seconds: int
+
+    async def __call__(self, box: Sandbox) -> list[Line]:
+        return [Line("note", f"\n▶ {self.seconds // 3600} hours pass"),
+                *await box.wait(self.seconds)]
+
+
+@dataclass
 class Act:
     """Someone does something in a chat: types a text, or presses the button with a label."""
 
@@ -68,8 +95,45 @@ def registration() -> list[Step]:
     ]
 
 
-# Later capabilities add their part of the story here (alerts, polls).
-EXTRA_STEPS: list[Callable[[], list[Step]]] = []
+def alert() -> list[Step]:
+    """The coordinator warns everyone; two organisations acknowledge, from a group and in
+    private."""
+    return [
+        Act("Coco", "/alert"),
+        Act("Coco", "Reforma a la Ley de Asociaciones"),
+        Act("Coco", "El Congreso discute una reforma que obliga a registrar cada peso de "
+                    "financiamiento extranjero. Revisen si les afecta."),
+        Act("Coco", press="Listo"), Act("Coco", press="Listo"),
+        Act("Coco", press="Urgente"), Act("Coco", press="Listo"), Act("Coco", press="Listo"),
+        Act("Coco", press="Todas las organizaciones"),
+        Act("Coco", press="Omitir"), Act("Coco", press="Omitir"), Act("Coco", press="Listo"),
+        Act("Coco", press="Sin recordatorio automático"),
+        Act("Coco", press="Enviar"),
+        Act("Ana", press="✅ Recibido", chat="Red Jalisco (grupo)"),
+        Act("Jack", press="✅ Received"),
+        Act("Coco", "/alerts"),
+    ]
+
+
+def poll() -> list[Step]:
+    """A poll on priorities, two votes, the close two days later with the result chart."""
+    return [
+        Act("Coco", "/poll"),
+        Act("Coco", "¿Cuál debe ser la prioridad de la coalición este semestre?"),
+        Act("Coco", "Reforma a la Ley de Asociaciones\nFiscalización del SAT\nVigilancia digital"),
+        Act("Coco", press="Opción única"), Act("Coco", press="Un voto por organización"),
+        Act("Coco", press="No"), Act("Coco", press="Todas las organizaciones"),
+        Act("Coco", "2d"),
+        Act("Coco", press="Enviar"),
+        Vote("Ana", [1], chat="Red Jalisco (grupo)"),
+        Vote("Beto", [1], chat="Oaxaca Digna (grupo)"),
+        Vote("Jack", [3]),
+        Wait(2 * 86400 + 600),
+    ]
+
+
+# The story, in order; later capabilities add their part here.
+EXTRA_STEPS: list[Callable[[], list[Step]]] = [alert, poll]
 
 
 async def play(box: Sandbox, steps: list[Step]) -> list[Line]:
