@@ -112,3 +112,14 @@ async def bot_text(emu: Emulator, chat: Any, needle: str, timeout: float = 15) -
 
 def texts(emu: Emulator, chat: Any) -> list[str]:
     return [m.text or "" for m in emu.bot_messages(chat)]
+
+
+async def outbox_settled(bot: Any) -> None:
+    """Every outbox row has Telegram's answer (so a snapshot does not catch one in flight)."""
+    async def done() -> bool:
+        async with bot.db.sessions() as session:
+            waiting = (await session.execute(select(OutboxRow.id).where(
+                OutboxRow.state.in_(("queued", "sending"))).limit(1))).first()
+        return waiting is None
+
+    await eventually(done, what="the outbox settled")

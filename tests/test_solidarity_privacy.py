@@ -92,7 +92,8 @@ async def test_anonymous_request_never_reveals_the_asker(emu: Emulator, make_bot
     assert ("without its name" in header) or ("sin su nombre" in header)
 
     seen = read_by_others(emu, asker_chat)
-    for leak in ("Lambda", "Aliada", "lambda_ana", str(secret.contact.id), secret.contact.first_name):
+    for leak in ("Lambda", "Aliada", "lambda_ana", str(secret.contact.id),
+                 secret.contact.first_name):
         assert leak not in seen, leak
     assert emu.unanswered_callbacks() == []
 
