@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import i18n
 from bot.db.models import (
     Action,
     ActionRsvp,
@@ -37,6 +38,7 @@ from bot.db.models import (
     Contact,
     MemberChat,
     Organisation,
+    Person,
     ScheduledTask,
 )
 from bot.db.upsert import insert_ignore
@@ -269,11 +271,19 @@ async def targets(session: AsyncSession, action_id: int,
     if orgs is not None:
         query = query.where(ActionTarget.org_id.in_(list(orgs)))
     rows = (await session.execute(query)).all()
-    chat_ids = [int(r[0]) for r in rows]
-    languages, _ = await alerts._languages(session, chat_ids)
-    return [alerts.Target(int(c), int(o), languages.get(int(c)) or str(org_lang or "es"),
-                          bool(low), zone)
-            for c, o, org_lang, low, _lang, zone in rows]
+    private = [int(r[0]) for r in rows if int(r[0]) > 0 and not r[4]]
+    people: dict[int, str] = {}
+    for start in range(0, len(private), 900):
+        for person, code in (await session.execute(
+                select(Person.id, Person.language_code)
+                .where(Person.id.in_(private[start:start + 900])))).all():
+            lang = i18n.normalise(code)
+            if lang:
+                people[int(person)] = lang
+    # The chat's own choice, else (private) the person's Telegram language, else the org's.
+    return [alerts.Target(int(c), int(o), str(chat_lang or people.get(int(c)) or org_lang
+                                              or "es"), bool(low), zone)
+            for c, o, org_lang, low, chat_lang, zone in rows]
 
 
 async def target_counts(session: AsyncSession, action_id: int) -> tuple[int, int]:
