@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import delete, func, select, update
@@ -51,7 +51,6 @@ MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_LINK = 500
 NUDGE_HOURS = (2, 6, 24)
-DRAFT_LIFETIME = timedelta(days=2)
 
 # A group that migrates to a supergroup keeps its alert targets (answers pressed there go on).
 if (AlertTarget, "chat_id", None) not in chats_service.CHAT_REFERENCES:
@@ -63,6 +62,10 @@ if (AlertTarget, "chat_id", None) not in chats_service.CHAT_REFERENCES:
 async def new_draft(session: AsyncSession, composed_by: int, now: datetime, *,
                     title: str = "", body_es: str | None = None, body_en: str | None = None,
                     regions: Iterable[str] = (), report_id: int | None = None) -> Alert:
+    """A new draft for the composer. The person's earlier drafts go: one composer is open per
+    person (the conversation row), so an earlier draft was abandoned (/cancel, a new /alert)."""
+    await session.execute(delete(Alert).where(Alert.composed_by == composed_by,
+                                              Alert.status == "draft"))
     alert = Alert(title=title[:MAX_TITLE], body_es=body_es, body_en=body_en, severity="info",
                   topics=[], regions=list(regions), audience="all", kinds=[], asks=["acknowledge"],
                   composed_by=composed_by, report_id=report_id, status="draft",
