@@ -109,7 +109,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not where.private:
         await reply(update, where, lambda t: t(
             "Please send /report to me in a private chat: reports go to the coordinators "
-            "only."))
+            "only."), markup=composer.to_private(where))
         return
     await save(where, "text", {})
     await reply(update, where, lambda t: t(

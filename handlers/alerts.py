@@ -321,9 +321,16 @@ async def coordinator_here(update: Update, where: Here) -> bool:
         await reply(update, where, only_coordinators)
         return False
     if not where.private:
-        await reply(update, where, private_only)
+        await reply(update, where, private_only, markup=to_private(where))
         return False
     return True
+
+
+def to_private(where: Here) -> InlineKeyboardMarkup:
+    """A button that opens the private chat with the bot (rule C: free text continues there)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        where.label(lambda t: t("Open a private chat with me")),
+        url=f"https://t.me/{where.rt.bot_username}")]])
 
 
 async def alert_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

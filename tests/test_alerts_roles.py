@@ -84,6 +84,7 @@ async def test_the_coordinator_in_a_group_is_sent_to_private(emu: Emulator, make
     before = await snapshot(bot)
     told = await ask(emu, coord, "/alert", chat=grp)
     assert told.text == "Please compose alerts in your private chat with me."
+    assert told.buttons[0][0].url == "https://t.me/coalition_test_bot"
     told = await ask(emu, coord, "/alerts", chat=grp)
     assert "only in your private chat" in told.text
     assert (await snapshot(bot))["alerts"] == before["alerts"]
