@@ -43,12 +43,12 @@ log = logging.getLogger(__name__)
 
 FLOW = "action"
 MOVE_FLOW = "action_move"
-ORDER = ("title", "description", "kind", "when", "place", "audience", "topics", "regions",
+ORDER = ("title", "description", "kind", "when", "place", "audience", "kinds", "topics", "regions",
          "offsets", "preview")
 TEXT_STEPS = ("title", "description", "when", "place", "regions")
 CHOICE_STEPS = ("kind", "audience")
-TOGGLE_STEPS = ("topics", "offsets")
-SKIP_STEPS = ("description", "place", "regions", "topics", "offsets")
+TOGGLE_STEPS = ("kinds", "topics", "offsets")
+SKIP_STEPS = ("description", "place", "regions", "kinds", "topics", "offsets")
 REGIONS = frozenset({*v.MX_STATES, *v.LATAM})
 
 
@@ -141,6 +141,8 @@ def question(t: Text, name: str) -> str:
         return t("Where? Send the place or a link, or press Skip.")
     if name == "audience":
         return t("Who should be invited?")
+    if name == "kinds":
+        return t("Which kinds of organisation? Choose one or more, then press Done.")
     if name == "topics":
         return t("Which topics does it concern? Organisations following one of them are "
                  "invited; choose none to reach every topic. Then press Done.")
@@ -164,6 +166,8 @@ def options(t: Text, name: str) -> list[tuple[str, str]]:
         return [(k, t(label)) for k, label in r.KIND.items()]
     if name == "audience":
         return [(k, t(label)) for k, label in r.AUDIENCE.items()]
+    if name == "kinds":
+        return [(k, t(label)) for k, label in v.KINDS.items()]
     if name == "topics":
         return [(k, t(label)) for k, label in v.TOPICS.items()]
     if name == "offsets":
@@ -172,8 +176,8 @@ def options(t: Text, name: str) -> list[tuple[str, str]]:
 
 
 def chosen(name: str, item: Action) -> list[str]:
-    if name == "topics":
-        return list(item.topics or [])
+    if name in ("kinds", "topics"):
+        return list(getattr(item, name) or [])
     if name == "offsets":
         return [str(m) for m in item.offsets or []]
     return []
@@ -213,8 +217,12 @@ class Flow:
         return conversations.State(FLOW, self.step, {"action": self.action_id})
 
 
-def next_step(current: str) -> str:
-    return ORDER[ORDER.index(current) + 1]
+def next_step(current: str, item: Action) -> str:
+    """The step after `current`; the kinds are asked only for a "some kinds" audience."""
+    following = ORDER[ORDER.index(current) + 1]
+    if following == "kinds" and item.audience != "kinds":
+        return ORDER[ORDER.index(following) + 1]
+    return following
 
 
 async def load(where: Here) -> tuple[Flow, Action] | None:
@@ -257,7 +265,9 @@ async def ask(update: Update, where: Here, flow: Flow, item: Action,
 
 
 async def go_on(update: Update, where: Here, flow: Flow, item: Action, **values: object) -> None:
-    flow.step = next_step(flow.step)
+    for name, value in values.items():
+        setattr(item, name, value)
+    flow.step = next_step(flow.step, item)
     saved = await save(where, flow, **values)
     if saved is not None:
         await ask(update, where, flow, saved)
@@ -426,6 +436,9 @@ async def composer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if isinstance(pressed, ActionDone):
         if pressed.step == "offsets" and not item.offsets:
             await query.answer(where.t("Choose at least one reminder."), show_alert=True)
+            return
+        if pressed.step == "kinds" and not item.kinds:
+            await query.answer(where.t("Choose at least one kind."), show_alert=True)
             return
         await query.answer()
         await go_on(update, where, flow, item)

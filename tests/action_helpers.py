@@ -121,7 +121,8 @@ async def settled(bot: Any, what: str = "the reminders") -> None:
 async def compose(emu: Emulator, coord: Any, *, title: str, when: str,
                   description: str | None = None, place: str | None = None,
                   kind: str | None = None, audience: str | None = None,
-                  topics: tuple[str, ...] = (), regions: str | None = None,
+                  kinds: tuple[str, ...] = (), topics: tuple[str, ...] = (),
+                  regions: str | None = None,
                   tries: tuple[str, ...] = (), words: dict[str, str] = EN
                   ) -> tuple[list[str], Any]:
     """Answer /action as the coordinator, first giving the `tries` as dates (each answered
@@ -138,6 +139,10 @@ async def compose(emu: Emulator, coord: Any, *, title: str, when: str,
     m = await ask(emu, coord, when)
     m = await (ask(emu, coord, place) if place else press(emu, coord, m, words["skip"]))
     m = await press(emu, coord, m, audience or words["audience"])
+    if kinds:
+        for label in kinds:
+            await toggle(emu, coord, m, label)
+        m = await press(emu, coord, m, words["done"])
     for label in topics:
         await toggle(emu, coord, m, label)
     m = await press(emu, coord, m, words["done"])

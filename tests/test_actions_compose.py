@@ -140,3 +140,24 @@ async def test_compose_in_spanish_and_announce_once(emu: Emulator, make_bot) -> 
     assert "lunes 1 de febrero de 2027, 09:30 (America/Mexico_City)" in copy.text
     assert "Cierre de adhesiones" in copy.text
     assert item.starts_at == local("2027-02-01 09:30", "America/Mexico_City")
+
+
+async def test_an_audience_of_some_kinds(emu: Emulator, make_bot) -> None:
+    coord = await coordinator(emu, "en")
+    bot = await make_bot(coordinator_ids=(coord.id,))
+    cso = await add_org(emu, bot, "Red Jalisco")
+    foundation = await add_org(emu, bot, "Fundación Norte", kind="foundation")
+    academic = await add_org(emu, bot, "Instituto Sur", kind="academic")
+    _, summary = await compose(emu, coord, title="Reunión de donantes", when="2027-02-01 09:30",
+                               audience="Some kinds of organisation",
+                               kinds=("Foundation", "Academic institution"),
+                               topics=("Taxes",))
+    assert "It will invite 2 organisations in 2 chats." in summary.text
+    emu.press(coord, summary, label="Announce")
+    item = await eventually(lambda: _scheduled(bot), what="the action announced")
+    await finished(bot, item.fanout_id)
+    assert item.audience == "kinds" and item.kinds == ["foundation", "academic"]
+    assert item.topics == ["tax"]
+    assert set(await outbox_chats(bot, item.fanout_id)) == {foundation.groups[0].id,
+                                                            academic.groups[0].id}
+    assert [m for m in emu.bot_messages(cso.groups[0]) if "donantes" in (m.text or "")] == []

@@ -33,6 +33,7 @@ AUDIENCE: dict[str, str] = {
     "all": N_("All organisations"),
     "members": N_("Full members only"),
     "allies": N_("Allies only"),
+    "kinds": N_("Some kinds of organisation"),
 }
 # Babel patterns: the weekday, the date and the time, as each language writes them.
 PATTERN = {"es": "EEEE d 'de' MMMM 'de' y, HH:mm", "en": "EEEE, MMMM d, y, h:mm a"}

@@ -50,7 +50,7 @@ from bot.services.erasure_hooks import on_erase_org, on_forget_person, on_retent
 from bot.services.roles import ANONYMOUS_ADMIN_ID
 
 KINDS = ("hearing", "deadline", "meeting", "sign_on", "other")
-AUDIENCES = ("all", "members", "allies")
+AUDIENCES = ("all", "members", "allies", "kinds")
 ANSWERS = ("going", "maybe", "not_going")
 DEFAULT_OFFSETS = (7 * 24 * 60, 24 * 60, 60)  # minutes before the start
 OFFSET_CHOICES = (7 * 24 * 60, 3 * 24 * 60, 24 * 60, 3 * 60, 60)
@@ -163,7 +163,8 @@ async def discard_draft(session: AsyncSession, action_id: int, user_id: int) -> 
 
 def ready(action: Action) -> bool:
     return bool(action.title and action.starts_at is not None and action.kind in KINDS
-                and action.audience in AUDIENCES)
+                and action.audience in AUDIENCES
+                and (action.audience != "kinds" or bool(action.kinds)))
 
 
 # -- announcing and reminders ----------------------------------------------------------------------
