@@ -75,8 +75,11 @@ async def test_anonymous_request_never_reveals_the_asker(emu: Emulator, make_bot
     emu.press(secret.contact, notice_near, label=words["accept"])
     emu.press(secret.contact, notice_peer, label=words["accept"])
     near_private = emu.private_chat(near.contact)
-    await bot_text(emu, near_private, marker)
-    await bot_text(emu, emu.private_chat(peer.contact), marker)
+    accepted = {"en": "accepted your offer", "es": "aceptó su oferta"}[lang]
+    await bot_text(emu, near_private, accepted)
+    await bot_text(emu, emu.private_chat(peer.contact), accepted)
+    await bot_text(emu, asker_chat, "Cerca" + {"en": " for request", "es": " para la"}[lang])
+    await bot_text(emu, asker_chat, "Par" + {"en": " for request", "es": " para la"}[lang])
     emu.send(peer.contact, "Hello from Par, we have phones.")
     from_peer = await bot_text(emu, asker_chat, "Hello from Par")
     emu.send(near.contact, "Hello from Cerca.")
