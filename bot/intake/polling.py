@@ -21,9 +21,11 @@ from bot.intake import store
 
 log = logging.getLogger(__name__)
 
-# Every update kind the handlers use; Telegram remembers the last list it was given.
+# Every update kind the handlers use; Telegram remembers the last list it was given. Not `poll`:
+# it comes on every vote in the bot's polls with counts but no voter, and a close race of
+# thousands of votes would save and dispatch each twice (votes come as `poll_answer`).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member",
-                   "poll", "poll_answer"]
+                   "poll_answer"]
 
 
 class Poller:
