@@ -514,6 +514,12 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                       settings.default_language, report_chat_id=where.chat_id)
         if done is not None and done.first:
             await conversations.finish(session, where.chat_id, where.user_id)
+        draft = await actions.draft_of(session, pressed.action, where.user_id) \
+            if done is None else None
+    if draft is not None and draft.starts_at is not None and draft.starts_at <= now:
+        await query.answer(when_problem(where.t, actions.When.PAST, where.timezone),
+                           show_alert=True)
+        return
     if done is None:
         await stale(update, where)
         return

@@ -4,13 +4,15 @@ first; and the composer (a row, rule C) survives a restart in the middle."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.emulator import Emulator
 from bot.services.actions import When, parse_local
 from tests.action_helpers import (
     add_org,
     ask,
+    compose,
     coordinator,
     last_action,
     local,
@@ -64,3 +66,19 @@ async def test_the_composer_survives_a_restart(emu: Emulator, make_bot) -> None:
     assert draft.starts_at == local("2027-02-03 17:00", "America/Mexico_City")
     sent = emu.send(coord, "/cancel")
     await text_after(emu, emu.private_chat(coord), "Cancelled", sent.message_id)
+
+
+async def test_announce_after_the_start_passed_is_refused(emu: Emulator, make_bot) -> None:
+    coord = await coordinator(emu, "en")
+    bot = await make_bot(coordinator_ids=(coord.id,))
+    await add_org(emu, bot, "Red Jalisco")
+    zone = ZoneInfo("America/Mexico_City")
+    soon = datetime.fromtimestamp(emu.clock.now(), zone) + timedelta(hours=2)
+    _, summary = await compose(emu, coord, title="Pronto", when=f"{soon:%Y-%m-%d %H:%M}")
+    emu.clock.advance(3 * 3600)  # the preview waited too long
+    q = emu.press(coord, summary, label="Announce")
+    await emu.wait_for(lambda: q.answered)
+    assert q.answer_text == ("That moment has already passed. Please give a date and time in "
+                             "the future.")
+    draft = await last_action(bot)
+    assert draft is not None and draft.status == "draft" and draft.fanout_id is None
