@@ -294,8 +294,13 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await query.answer(where.t("This report was dismissed."), show_alert=True)
         return
     await query.answer()
-    private = where if where.private else dataclasses.replace(
-        where, chat_id=where.user_id, chat_type="private")
+    private = where
+    if not where.private:  # from the coordination group: the composer goes on in private
+        async with where.rt.db.transaction() as session:
+            lang = await approvals.language_of_chat(session, where.user_id,
+                                                    where.user_language or where.language)
+        private = dataclasses.replace(where, chat_id=where.user_id, chat_type="private",
+                                      language=lang)
     try:
         await composer.open_prefilled(update, private, alert_id)
     except TelegramError:

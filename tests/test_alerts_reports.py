@@ -127,3 +127,40 @@ async def test_a_dismissed_report_tells_the_reason_and_refusals(emu: Emulator,
 async def ask_group(emu: Emulator, user, group):
     sent = emu.send(user, "/report", chat=group)
     return await emu.wait_for_bot_message(group, after=sent)
+
+
+async def test_reports_go_to_the_coordination_group(emu: Emulator, make_bot) -> None:
+    coord = emu.add_user("Coord", language_code="en")
+    grp = emu.add_group("Coordinación", members=[coord], admins=[coord])
+    grp.bot_status = "member"
+    bot = await make_bot(coordinator_ids=(coord.id,), coordination_chat_id=grp.id)
+    await started(emu, coord)
+    reporter = await add_org(emu, bot, "Alfa")
+    for text in ("/report", "Una alerta local"):
+        await ask(emu, reporter.contact, text)
+    m = await press(emu, reporter.contact,
+                    emu.bot_messages(emu.private_chat(reporter.contact))[-1], "Omitir")
+    await press(emu, reporter.contact, m, "Oaxaca")
+    copy = await text_after(emu, grp, "Reporte de una integrante", 0)
+    assert "Estado: Oaxaca" in copy.text
+    assert not [x for x in emu.bot_messages(emu.private_chat(coord)) if "Report" in x.text]
+
+    # Draft pressed in the group: the composer continues in the coordinator's private chat
+    emu.press(coord, copy, label="Redactar una alerta con esto")
+    question = await text_after(emu, emu.private_chat(coord), "How serious is it?", 0)
+    preview, summary = await finish_compose(emu, coord, question)
+    assert "Regions: Oaxaca" in preview.text
+    assert "It will reach 0 organisations" in summary.text  # Alfa works in Jalisco
+
+    # Dismiss a second report in the group: the reason is asked with a reply
+    for text in ("/report", "Otra alerta"):
+        await ask(emu, reporter.contact, text)
+    m = await press(emu, reporter.contact,
+                    emu.bot_messages(emu.private_chat(reporter.contact))[-1], "Omitir")
+    await press(emu, reporter.contact, m, "No es de un solo estado")
+    second = await text_after(emu, grp, "Otra alerta", copy.message_id)
+    emu.press(coord, second, label="Descartar")
+    asked = await text_after(emu, grp, "¿Por qué se descarta", second.message_id)
+    emu.send(coord, "Ya lo sabemos", chat=grp, reply_to=asked)
+    told = await text_after(emu, emu.private_chat(reporter.contact), "no se convirtió", 0)
+    assert told.text.endswith("El motivo de las coordinadoras: Ya lo sabemos")
