@@ -162,3 +162,16 @@ async def test_an_english_chat_gets_the_spanish_text_when_there_is_no_english(
     assert copy.text.startswith("ℹ️ Alert: Information")
     [copy] = alert_copies(emu, both, "Sólo hay español.")
     assert copy.text.count("Sólo hay español.") == 1
+
+
+async def test_audience_by_kinds_through_the_composer(emu: Emulator, make_bot) -> None:
+    coord = emu.add_user("Coord", language_code="en")
+    bot = await make_bot(coordinator_ids=(coord.id,))
+    orgs = await world(emu, bot)
+    _, summary = await compose(emu, coord, title="Kinds", es=["Por tipo."],
+                               audience="Some kinds of organisation",
+                               kinds=("Academic institution", "Activist collective"))
+    assert "Audience: Some kinds of organisation: Academic institution, Activist collective" \
+        in summary.text
+    alert = await send(emu, bot, coord, summary)
+    assert set(await outbox_chats(bot, alert.fanout_id)) == chats_of(orgs, "CL")
