@@ -35,7 +35,7 @@ from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
 from bot.services import health, maintenance
-from handlers import action_tasks, alert_tasks, poll_tasks, solidarity_tasks
+from handlers import action_tasks, alert_tasks, digests, poll_tasks, solidarity_tasks
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,8 @@ class BotService:
                              concurrency=send_concurrency or settings.send_concurrency,
                              on_progress=self.progress.tick)
         self.scheduler.register(alert_tasks.nudge_kind(self.db, settings, self.sender.wake))
+        for kind in digests.task_kinds(self):  # member and coordinators' digests (issue 11)
+            self.scheduler.register(kind)
         for kind in action_tasks.task_kinds(self):  # actions' reminders (issue 10)
             self.scheduler.register(kind)
         for kind in solidarity_tasks.task_kinds(self):  # urgent requests' escalation (issue 12)
@@ -121,6 +123,7 @@ class BotService:
         await self.liveness.start()
         await self._take_back()
         await maintenance.ensure_scheduled(self.db, self.clock.now())
+        await digests.ensure_planned(self)
         await publish_default(self.application.bot, self.settings.default_language)
         await self.application.start()
         assert self.application.job_queue is not None

@@ -24,6 +24,8 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
     ("contacts", N_("Your organisation's contacts")),
     ("leave", N_("Take your organisation out of the coalition")),
     ("report", N_("Report a threat to the coordinators")),
+    ("digest", N_("This chat's digest, now")),
+    ("digest_settings", N_("How often this chat gets the digest")),
     ("privacy", N_("What the bot keeps about you, and for how long")),
     ("forget", N_("Erase your own data")),
     ("lowprofile", N_("Hide your organisation's name from other members")),

@@ -24,6 +24,7 @@ from handlers import (
     buttons,
     chat_events,
     coordination,
+    digests,
     errors,
     flows,
     language,
@@ -37,7 +38,7 @@ from handlers import (
 )
 
 CAPABILITIES = (registration, organisations, coordination, safety, alerts, alert_followup,
-                alert_reports, polls, actions, solidarity)
+                alert_reports, polls, actions, solidarity, digests)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -757,3 +757,19 @@ class HelpRelay(Base):
         Index("ix_help_relays_to", "to_chat_id", "to_message_id"),
         Index("ix_help_relays_at", "at"),
     )
+
+
+class DigestSetting(Base):
+    """A chat's digest schedule (issue 11); no row means weekly on Mondays at 09:00 local.
+
+    `covered_until` is where the last digest ended, so one found late covers the whole gap.
+    Chat 0 holds the coordinators' digest.
+    """
+
+    __tablename__ = "digest_settings"
+
+    chat_id: Mapped[int] = mapped_column(TelegramId, primary_key=True, autoincrement=False)
+    frequency: Mapped[str] = mapped_column(String(8), default="weekly")
+    hour: Mapped[int] = mapped_column(Integer, default=9)
+    covered_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -150,6 +150,11 @@ KEPT: list[Kept] = [
          N_("the bot only"), RETENTION),
 ]
 
+KEPT.append(Kept(
+    "digest_settings", ("chat_id",),
+    N_("Each chat's digest schedule (daily, weekly or off, and the hour) and when the last one "
+       "was sent."), N_("the bot only"), UNTIL_ERASED))
+
 # Tables with no personal data, and why.
 NOTHING_PERSONAL: dict[str, str] = {
     "instances": "running bot processes and their heartbeats",

@@ -1,0 +1,94 @@
+"""How digests read, in each language: one message where it fits (the delivery engine splits a
+longer one), dates and numbers through Babel in the chat's time zone.
+
+A member digest names no other organisation (rule Q: a low-profile one would be named otherwise);
+the coordinators' digest is their view and names organisations.
+"""
+
+from __future__ import annotations
+
+from babel.dates import format_date
+
+from bot.i18n import Text
+from bot.services import digests
+from bot.services.action_render import ANSWER as RSVP
+from bot.services.action_render import KIND as ACTION_KIND
+from bot.services.action_render import KIND_ICON
+from bot.services.alert_render import ASK, ICON
+
+
+def _date(t: Text, value: object) -> str:
+    return t.datetime(value, "short")  # type: ignore[arg-type]
+
+
+def member_text(digest: digests.MemberDigest) -> object:
+    def build(t: Text) -> str:
+        lines = [t("<b>Coalition digest</b>: {since} to {until}",
+                   since=_date(t, digest.since), until=_date(t, digest.until)), ""]
+        lines.append(t("<b>Alerts</b>"))
+        if not digest.alerts:
+            lines.append(t("No new alerts."))
+        for alert in digest.alerts:
+            state = (t("you answered: {answer}", answer=t.gettext(ASK.get(alert.answer, "")))
+                     if alert.answer else t("not answered yet"))
+            lines.append(f"{ICON.get(alert.severity, '•')} " + t(
+                "{title} ({date}): {state}", title=alert.title, date=_date(t, alert.sent_at),
+                state=state))
+        lines += ["", t("<b>Polls waiting for your vote</b>")]
+        if not digest.polls:
+            lines.append(t("None: your organisation has voted in every open poll."))
+        for poll in digest.polls:
+            lines.append("📊 " + t("{question} (closes {date})", question=poll.question,
+                                   date=_date(t, poll.closes_at)))
+        lines += ["", t("<b>Coming up in the next 14 days</b>")]
+        if not digest.actions:
+            lines.append(t("Nothing scheduled."))
+        for action in digest.actions:
+            answer = (t.gettext(RSVP[action.rsvp]) if action.rsvp in RSVP
+                      else t("no answer yet"))
+            lines.append(f"{KIND_ICON.get(action.kind, '•')} " + t(
+                "{date}: {title} ({kind}). Your answer: {answer}", date=_date(t, action.starts_at),
+                title=action.title, kind=t.gettext(ACTION_KIND.get(action.kind, "")),
+                answer=answer))
+        lines += ["", t("The coalition: {orgs} active organisations; {answers} answers to alerts "
+                        "this week.", orgs=t.number(digest.active_orgs),
+                        answers=t.number(digest.answers_week))]
+        lines.append(t("Change how often this chat gets the digest: /digest_settings"))
+        return "\n".join(lines)
+
+    return build
+
+
+def coordinator_text(digest: digests.CoordinatorDigest) -> object:
+    def build(t: Text) -> str:
+        lines = [t("<b>Coordinators' digest</b>: {since} to {until}",
+                   since=_date(t, digest.since), until=_date(t, digest.until)), ""]
+        lines.append(t("Delivery: {failed} failed, {unreachable} unreachable chats.",
+                       failed=t.number(digest.failed), unreachable=t.number(digest.unreachable)))
+        for reason, count in digest.reasons.items():
+            lines.append(t("  • {reason}: {count}", reason=reason, count=t.number(count)))
+        lines.append(t("Contacts the bot cannot write to: {n}",
+                       n=t.number(digest.unreachable_people)))
+        lines += ["", t("<b>Registrations waiting</b>: {n}", n=t.number(len(digest.pending)))]
+        lines += [t("  • #{id} {name}", id=i, name=n) for i, n in digest.pending[:20]]
+        lines += ["", t("<b>Silent for 30 days</b> (no answer, no vote): {n}",
+                        n=t.number(len(digest.silent)))]
+        lines += [t("  • #{id} {name}", id=i, name=n) for i, n in digest.silent[:30]]
+        if len(digest.silent) > 30:
+            lines.append(t("  … and {n} more (/members)", n=t.number(len(digest.silent) - 30)))
+        lines += ["", t("<b>Urgent alerts still unanswered</b>")]
+        if not digest.urgent_unanswered:
+            lines.append(t("None."))
+        lines += [t("  • {title}: {n} organisations silent", title=title, n=t.number(n))
+                  for title, n in digest.urgent_unanswered]
+        lines += ["", t("Open requests for help: {n}", n=t.number(digest.open_requests))]
+        return "\n".join(lines)
+
+    return build
+
+
+def rate_chart_labels(t: Text, digest: digests.CoordinatorDigest) -> tuple[list[str], list[int]]:
+    labels = [t("week of {date}", date=format_date(week, "short", locale=t.locale))
+              for week, _ in digest.weekly_rates]
+    values = [round(100 * rate) if rate is not None else 0 for _, rate in digest.weekly_rates]
+    return labels, values
