@@ -529,7 +529,8 @@ async def composer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 async def done(update: Update, where: Here, flow: Flow, alert: Alert) -> None:
     query = update.callback_query
     assert query is not None
-    if flow.step == "body_en" and not (alert.body_es or alert.body_en):
+    last_body = flow.step == "body_en" or (flow.editing and flow.step == "body_es")
+    if last_body and not (alert.body_es or alert.body_en):
         await query.answer(where.t("An alert needs a text in Spanish or in English."),
                            show_alert=True)
         return
@@ -565,7 +566,7 @@ def summary(t: Text, alert: Alert, reach: alerts.Reach) -> str:
     lines.append(t("Audience: {value}", value=audience))
     asks = ", ".join(t(ASK[k]) for k in alert.asks or [] if k in ASK) or t("none")
     lines.append(t("Answers asked: {value}", value=asks))
-    if alert.auto_nudge_hours:
+    if alert.auto_nudge_hours and alert.severity == "urgent" and alert.asks:
         lines.append(t("Automatic reminder to the silent ones after {n} hours.",
                        n=alert.auto_nudge_hours))
     if not reach.targets:
