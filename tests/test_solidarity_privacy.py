@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.db.models import Alert
 from bot.emulator import Emulator
 from tests.alert_helpers import ask, everything_read, press
 from tests.solidarity_helpers import (
@@ -110,13 +111,21 @@ async def test_introduction_only_when_both_agree(emu: Emulator, make_bot) -> Non
     peer.contact.username = "par_pedro"
     near = await capable_org(emu, bot, "Cerca", ds, groups=0, contact_language="en")
     near.contact.username = "cerca_carla"
+    now = bot.clock.now()
+    async with bot.db.transaction() as session:  # a recent alert the request may relate to
+        session.add(Alert(title="Reforma fiscal", severity="info", topics=[], regions=[],
+                          audience="all", kinds=[], asks=[], status="sent", strangers_erased=0,
+                          created_at=now, sent_at=now, updated_at=now))
     await ask_for_help(emu, asker.contact, capacity="digital-security", urgency="routine",
-                       text="We need a security audit.", visibility="named")
+                       text="We need a security audit.", visibility="named",
+                       alert="Reforma fiscal")
     request = await last_request(bot)
+    assert request.alert_id is not None
     await sent_to(bot, request)
     asker_chat = emu.private_chat(asker.contact)
     peer_chat, near_chat = emu.private_chat(peer.contact), emu.private_chat(near.contact)
     marker = "#" + str(request.id)
+    assert "About the alert: Reforma fiscal" in copy_in(emu, peer_chat, marker).text
 
     await answered(emu, emu.press(peer.contact, copy_in(emu, peer_chat, marker),
                                   label=EN["intro"]))
