@@ -41,9 +41,18 @@ def preview(t: Text, draft: polls.Draft) -> str:
         t("Allies' votes in the headline result: {value}",
           value=t("yes") if draft.allies_count else t("no")),
         t("Audience: {value}", value=t(AUDIENCES[audience_key(draft)])),
-        t("Closes: {date}", date=t.datetime(closes, "short") if closes else ""),
     ]
+    if draft.regions or draft.topics or draft.kinds:
+        lines.append(t("Only: {value}", value=filters_text(t, draft)))
+    lines.append(t("Closes: {date}", date=t.datetime(closes, "short") if closes else ""))
     return "\n".join(lines)
+
+
+def filters_text(t: Text, draft: polls.Draft) -> str:
+    parts = [v.MX_STATES.get(r, r) for r in draft.regions]
+    parts += [t(v.TOPICS[x]) for x in draft.topics if x in v.TOPICS]
+    parts += [t(v.KINDS[k]) for k in draft.kinds if k in v.KINDS]
+    return ", ".join(parts)
 
 
 def how_counted(t: Text, poll: Poll) -> str:

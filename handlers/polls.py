@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 
 FLOW = "poll"
 BALLOT = "ballot"
-TEXT_STEPS = ("question", "options", "closes")
+TEXT_STEPS = ("question", "options", "filters", "closes")
 CHOICE_STEPS = ("kind", "counting", "allies", "audience")
-ORDER = ("question", "options", "kind", "counting", "allies", "audience", "closes", "confirm")
+ORDER = ("question", "options", "kind", "counting", "allies", "audience", "filters", "closes",
+         "confirm")
 TRACE_EVERY = timedelta(seconds=2)
 
 
@@ -131,6 +132,9 @@ def question(t: Text, name: str, draft: polls.Draft) -> str:
                  "are always shown apart.)")
     if name == "audience":
         return t("Which organisations are asked?")
+    if name == "filters":
+        return t("Only some organisations? Send filters such as state=MX-JAL,MX-OAX topic=tax "
+                 "kind=cso (states or countries, topics, kinds), or “all”.")
     if name == "closes":
         return t("When does it close? Send a duration (for example 3d, 12h, 90m) or a date and "
                  "time in this chat's time zone (for example 2026-12-01 18:00).")
@@ -228,6 +232,12 @@ async def answer_options(update: Update, context: ContextTypes.DEFAULT_TYPE, whe
     await answer_text(update, where, "options", text)
 
 
+@step(FLOW, "filters")
+async def answer_filters(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                         text: str) -> None:
+    await answer_text(update, where, "filters", text)
+
+
 @step(FLOW, "closes")
 async def answer_closes(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
                         text: str) -> None:
@@ -259,6 +269,14 @@ async def answer_text(update: Update, where: Here, name: str, text: str) -> None
                 "up to 100 characters each."))
             return
         draft.options = options
+    elif name == "filters":
+        filters_ = polls.parse_filters(text)
+        if filters_ is None:
+            await ask(update, where, name, draft, i18n.N_(
+                "I do not know one of those filters or codes. Use state=, topic= and kind= with "
+                "the codes /members uses, or send “all”."))
+            return
+        draft.regions, draft.topics, draft.kinds = filters_
     else:
         closes = polls.parse_close(text, where.rt.clock.now(), where.timezone)
         if closes is None:

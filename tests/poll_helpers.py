@@ -81,7 +81,7 @@ async def coalition(emu: Emulator, make_bot: Any, *, coord_lang: str = "es",
 async def compose(emu: Emulator, coord: Any, question: str, options: list[str], *,
                   kind: str = "Single choice", counting: str = "One vote per organisation",
                   allies: str = "No", audience: str = "All organisations",
-                  closes: str = "2d", send: str = "Send") -> Any:
+                  filters: str = "all", closes: str = "2d", send: str = "Send") -> Any:
     """Drive /poll to the preview and press Send; returns the bot's answer to Send."""
     await ask(emu, coord, "/poll")
     await ask(emu, coord, question)
@@ -90,6 +90,7 @@ async def compose(emu: Emulator, coord: Any, question: str, options: list[str], 
         pressed = emu.press(coord, reply, label=label)
         reply = await emu.wait_for_bot_message(emu.private_chat(coord), after=reply)
         assert pressed.answered
+    await ask(emu, coord, filters)
     preview = await ask(emu, coord, closes)
     emu.press(coord, preview, label=send)
     return await emu.wait_for_bot_message(emu.private_chat(coord), after=preview)

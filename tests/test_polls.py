@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.emulator import Emulator
 from bot.services import erasure
+from tests.org_helpers import ask
 from tests.poll_helpers import (
     closed_result,
     coalition,
@@ -95,3 +96,29 @@ async def test_erasure_hooks_keep_the_orgs_vote_and_drop_the_org(emu: Emulator, 
     rows = {v.org_id: v for v in await votes(c.bot)}
     assert c.orgs["sur"] not in rows
     assert g["g3"].id not in {x.chat_id for x in await copies(c.bot, poll.id)}
+
+
+async def test_audience_filters_and_edit(emu: Emulator, make_bot) -> None:
+    c = await coalition(emu, make_bot, coord_lang="en")
+    # Edit at the preview goes through the questions again; nothing is sent.
+    await ask(emu, c.coord, "/poll")
+    await ask(emu, c.coord, "First question?")
+    reply = await ask(emu, c.coord, "A\nB")
+    for label in ("Single choice", "One vote per organisation", "No", "All organisations"):
+        emu.press(c.coord, reply, label=label)
+        reply = await emu.wait_for_bot_message(emu.private_chat(c.coord), after=reply)
+    await ask(emu, c.coord, "kind=foundation")
+    preview = await ask(emu, c.coord, "2d")
+    assert "Only: Foundation" in preview.text
+    emu.press(c.coord, preview, label="Edit")
+    again = await emu.wait_for_bot_message(emu.private_chat(c.coord), after=preview)
+    assert again.text.startswith("Let's go through the poll again")
+    assert "What is the poll's question?" in again.text
+    await ask(emu, c.coord, "/cancel")
+    # Only organisations working in Oaxaca: Fundación Norte and the ally, in private.
+    done = await compose(emu, c.coord, "Oaxaca first?", ["Yes", "No"], filters="state=MX-OAX")
+    assert "sent to 2 chats of 2 organisations" in done.text
+    poll = await last_poll(c.bot)
+    assert {x.chat_id for x in await copies(c.bot, poll.id)} == {
+        c.people["nico"].id, c.people["ali"].id}
+    assert poll.audience["regions"] == ["MX-OAX"]

@@ -100,3 +100,15 @@ def test_result_round_trips_through_json() -> None:
     again = poll_results.Result.from_json(result.to_json())
     assert again == result
     assert result.borda == [1, 2] and result.winner == B
+
+
+def test_audience_filters() -> None:
+    from bot.services.polls import parse_filters
+
+    assert parse_filters("all") == ([], [], [])
+    assert parse_filters("state=MX-JAL,mx-oax topic=tax kind=cso") == (
+        ["MX-JAL", "MX-OAX"], ["tax"], ["cso"])
+    assert parse_filters("country=GT kind=foundation,academic") == (
+        ["GT"], [], ["foundation", "academic"])
+    for bad in ("", "state=XX-YYY", "colour=red", "topic=", "kind=cso junk"):
+        assert parse_filters(bad) is None, bad

@@ -387,6 +387,35 @@ async def purge_old(session: AsyncSession, cutoff: datetime) -> int:
     return result.rowcount or 0
 
 
+def parse_filters(text: str) -> tuple[list[str], list[str], list[str]] | None:
+    """`state=MX-JAL,MX-OAX topic=tax kind=cso` -> (regions, topics, kinds); "all" (or
+    "todas") -> no filter; None when a filter or a code is unknown."""
+    words = text.replace(";", " ").split()
+    if len(words) == 1 and words[0].lower() in ("all", "todas", "todos", "-"):
+        return [], [], []
+    known: dict[str, tuple[str, Any]] = {
+        "state": ("regions", (*v.MX_STATES, *v.LATAM)), "region": ("regions", (*v.MX_STATES,
+                                                                              *v.LATAM)),
+        "country": ("regions", v.LATAM), "topic": ("topics", tuple(v.TOPICS)),
+        "kind": ("kinds", tuple(v.KINDS))}
+    found: dict[str, list[str]] = {"regions": [], "topics": [], "kinds": []}
+    if not words:
+        return None
+    for word in words:
+        key, _, values = word.partition("=")
+        if key.lower() not in known or not values:
+            return None
+        target, allowed = known[key.lower()]
+        for value in values.split(","):
+            code = value.strip()
+            code = code.upper() if target == "regions" else code.lower()
+            if code not in allowed:
+                return None
+            if code not in found[target]:
+                found[target].append(code)
+    return found["regions"], found["topics"], found["kinds"]
+
+
 def parse_close(text: str, now: datetime, timezone: str) -> datetime | None:
     """A closing time from a duration (`3d`, `12h`, `90m`, `1d 6h`) or a local date and time
     (`2026-12-01 18:00`, in the given time zone); None if unreadable or less than 5 minutes on."""
