@@ -102,6 +102,10 @@ async def test_forged_presses_change_nothing(emu: Emulator, make_bot) -> None:
         (stranger, "v1:hx:999:helped"),
         (asker.contact, f"v1:hy:{request.id}:{other.id}:0"),  # no such offer
         (asker.contact, f"v1:ho:{request.id}:bogus"),
+        (stranger, "v1:hc:legal"),                         # the /ask flow's buttons
+        (late.contact, "v1:hu:urgent"),
+        (asker.contact, "v1:hv:anon"),                     # no /ask open: stale
+        (stranger, "v1:hal:1"),
     ]
     for user, data in forged:
         emu.forge_callback(user, emu.private_chat(user), 1, data=data)
