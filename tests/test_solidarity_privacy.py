@@ -45,7 +45,9 @@ async def test_anonymous_request_never_reveals_the_asker(emu: Emulator, make_bot
                                alias="Aliada Norte", contact_language=lang, language=lang)
     secret.contact.username = "lambda_ana"
     near = await capable_org(emu, bot, "Cerca", ds, contact_language=lang, group_language=lang)
-    peer = await capable_org(emu, bot, "Par", ds, groups=0, contact_language=lang)
+    # a low-profile helper without an alias: never named to the asker either
+    peer = await capable_org(emu, bot, "Zafiro Discreto", ds, groups=0, low_profile=True,
+                             contact_language=lang)
     asker_chat = emu.private_chat(secret.contact)
 
     # a low-profile organisation is offered to ask without its name, recommended
@@ -70,7 +72,10 @@ async def test_anonymous_request_never_reveals_the_asker(emu: Emulator, make_bot
     assert await offers(bot, request.id) == {near.id: ("can_help", "answered"),
                                              peer.id: ("can_help", "answered")}
     notice_near = await bot_text(emu, asker_chat, "Cerca")
-    notice_peer = await bot_text(emu, asker_chat, "Par")
+    low = {"en": "an organisation that keeps a low profile",
+           "es": "una organización de perfil bajo"}[lang]
+    notice_peer = await bot_text(emu, asker_chat, low + {"en": " can help",
+                                                         "es": " puede ayudar"}[lang])
 
     # the asker accepts both, through the bot: messages go both ways, names hidden
     emu.press(secret.contact, notice_near, label=words["accept"])
@@ -80,16 +85,17 @@ async def test_anonymous_request_never_reveals_the_asker(emu: Emulator, make_bot
     await bot_text(emu, near_private, accepted)
     await bot_text(emu, emu.private_chat(peer.contact), accepted)
     await bot_text(emu, asker_chat, "Cerca" + {"en": " for request", "es": " para la"}[lang])
-    await bot_text(emu, asker_chat, "Par" + {"en": " for request", "es": " para la"}[lang])
-    emu.send(peer.contact, "Hello from Par, we have phones.")
-    from_peer = await bot_text(emu, asker_chat, "Hello from Par")
+    await bot_text(emu, asker_chat, low + {"en": " for request", "es": " para la"}[lang])
+    emu.send(peer.contact, "Hello, we have phones.")
+    from_peer = await bot_text(emu, asker_chat, "we have phones")
+    assert low in from_peer.text.splitlines()[0]
     emu.send(near.contact, "Hello from Cerca.")
     await bot_text(emu, asker_chat, "Hello from Cerca")
     # in two conversations, a message that replies to none is not sent anywhere
     await ask(emu, secret.contact, "To whom does this go?")
     assert not any("To whom" in t for c in (near_private, emu.private_chat(peer.contact))
                    for t in texts(emu, c))
-    emu.send(secret.contact, "Thank you Par, call me at noon.", reply_to=from_peer)
+    emu.send(secret.contact, "Thank you, call me at noon.", reply_to=from_peer)
     relayed = await bot_text(emu, emu.private_chat(peer.contact), "call me at noon")
     assert not any("call me at noon" in t for t in texts(emu, near_private))
     header = relayed.text.splitlines()[0]
@@ -98,6 +104,9 @@ async def test_anonymous_request_never_reveals_the_asker(emu: Emulator, make_bot
     seen = read_by_others(emu, asker_chat)
     for leak in ("Lambda", "Aliada", "lambda_ana", str(secret.contact.id),
                  secret.contact.first_name):
+        assert leak not in seen, leak
+    seen = read_by_others(emu, emu.private_chat(peer.contact))
+    for leak in ("Zafiro", peer.contact.first_name, str(peer.contact.id)):
         assert leak not in seen, leak
     assert emu.unanswered_callbacks() == []
 
