@@ -33,7 +33,15 @@ from bot import i18n
 from bot.delivery import outbox
 from bot.i18n import Text
 from bot.runtime import runtime_of
-from bot.services import alerts, approvals, conversations, members_view, safety, solidarity
+from bot.services import (
+    alerts,
+    approvals,
+    conversations,
+    members_view,
+    people,
+    safety,
+    solidarity,
+)
 from bot.services import vocabulary as v
 from bot.services.roles import Role
 from handlers import solidarity_render as sr
@@ -317,6 +325,7 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             session, pressed.request, where.chat_id, where.private, where.user_id, kind, now,
             intro=pressed.kind == "intro", name=user.full_name, username=user.username)
         notified = False
+        reachable = await people.is_reachable(session, where.user_id)
         if result.new_offer and result.org_id is not None:
             request = await solidarity.get(session, pressed.request)
             offer = await solidarity.offer_of(session, pressed.request, result.org_id)
@@ -333,10 +342,16 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         where.rt.wake_sender()
     log.info("solidarity.answer request=%d outcome=%s", pressed.request, result.outcome.value)
     text = where.t(OFFER_TEXT[result.outcome])
+    unreachable = False
     if result.outcome is solidarity.Outcome.RECORDED and kind == "can_help":
         text = where.t("Thank you: the organisation that asked sees your offer. If it accepts, "
                        "I write to you in private.")
-    await query.answer(text, show_alert=result.outcome in (
+        if not reachable:  # rule P: the bot cannot write first to someone who never started it
+            unreachable = True
+            text = where.t("Thank you: the organisation that asked sees your offer. To be put "
+                           "in touch if it accepts, open a private chat with me and send "
+                           "/start.")
+    await query.answer(text, show_alert=unreachable or result.outcome in (
         solidarity.Outcome.NOT_REACHED, solidarity.Outcome.NEEDS_CONTACT,
         solidarity.Outcome.STRANGER))
 

@@ -123,3 +123,19 @@ async def test_forged_presses_change_nothing(emu: Emulator, make_bot) -> None:
     assert await offers(bot, request.id) == {helper.id: ("can_help", "ended")}
     q = await answered(emu, emu.press(asker.contact, confirm, label=EN["helped"]))
     assert q.answer_text == "This request is already closed."
+
+
+async def test_an_offer_from_someone_the_bot_cannot_write_to_says_how(emu: Emulator,
+                                                                       make_bot) -> None:
+    bot = await make_bot()
+    ds = ("digital-security",)
+    asker = await capable_org(emu, bot, "Semilla", ds, contact_language="en")
+    helper = await capable_org(emu, bot, "Cerca", ds, group_language="en", reachable=False)
+    await ask_for_help(emu, asker.contact, capacity="digital-security", urgency="routine",
+                       text="Help with a server.", visibility="named")
+    request = await last_request(bot)
+    await sent_to(bot, request)
+    copy = copy_in(emu, helper.groups[0], f"#{request.id}")
+    q = await answered(emu, emu.press(helper.contact, copy, label=EN["help"]))
+    assert "/start" in q.answer_text and q.show_alert
+    assert await offers(bot, request.id) == {helper.id: ("can_help", "answered")}
