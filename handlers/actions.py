@@ -49,6 +49,19 @@ TEXT_STEPS = ("title", "description", "when", "place", "regions")
 CHOICE_STEPS = ("kind", "audience")
 TOGGLE_STEPS = ("kinds", "topics", "offsets")
 SKIP_STEPS = ("description", "place", "regions", "kinds", "topics", "offsets")
+EDITABLE = ("title", "description", "kind", "when", "place", "audience", "topics", "regions",
+            "offsets")
+FIELD_LABEL = {
+    "title": i18n.N_("Title"),
+    "description": i18n.N_("Description"),
+    "kind": i18n.N_("Kind"),
+    "when": i18n.N_("Date and time"),
+    "place": i18n.N_("Place"),
+    "audience": i18n.N_("Audience"),
+    "topics": i18n.N_("Topics"),
+    "regions": i18n.N_("Regions"),
+    "offsets": i18n.N_("Reminders"),
+}
 REGIONS = frozenset({*v.MX_STATES, *v.LATAM})
 
 
@@ -95,6 +108,23 @@ class ActionAnnounce:
 @dataclasses.dataclass(frozen=True)
 class ActionDiscard:
     action: int
+
+
+@action("ace")
+@dataclasses.dataclass(frozen=True)
+class ActionEdit:
+    action: int
+
+
+@action("acf")
+@dataclasses.dataclass(frozen=True)
+class ActionField:
+    """Which part of the draft to change (from the Edit menu)."""
+
+    field: str
+
+    def valid(self) -> bool:
+        return self.field in EDITABLE
 
 
 @action("acm")
@@ -212,13 +242,20 @@ def keyboard(where: Here, name: str, item: Action) -> InlineKeyboardMarkup | Non
 class Flow:
     step: str
     action_id: int
+    editing: bool = False  # one field changed from the preview: back to the preview after it
 
     def state(self) -> conversations.State:
-        return conversations.State(FLOW, self.step, {"action": self.action_id})
+        return conversations.State(FLOW, self.step, {"action": self.action_id,
+                                                     "editing": self.editing})
 
 
-def next_step(current: str, item: Action) -> str:
-    """The step after `current`; the kinds are asked only for a "some kinds" audience."""
+def next_step(current: str, item: Action, editing: bool = False) -> str:
+    """The step after `current`; the kinds are asked only for a "some kinds" audience; while
+    editing, back to the preview."""
+    if current == "audience" and item.audience == "kinds":
+        return "kinds"
+    if editing:
+        return "preview"
     following = ORDER[ORDER.index(current) + 1]
     if following == "kinds" and item.audience != "kinds":
         return ORDER[ORDER.index(following) + 1]
@@ -236,7 +273,7 @@ async def load(where: Here) -> tuple[Flow, Action] | None:
         if item is None:
             return None
         session.expunge(item)
-    return Flow(state.step, item.id), item
+    return Flow(state.step, item.id, bool(state.data.get("editing"))), item
 
 
 async def save(where: Here, flow: Flow, **values: object) -> Action | None:
@@ -267,7 +304,9 @@ async def ask(update: Update, where: Here, flow: Flow, item: Action,
 async def go_on(update: Update, where: Here, flow: Flow, item: Action, **values: object) -> None:
     for name, value in values.items():
         setattr(item, name, value)
-    flow.step = next_step(flow.step, item)
+    flow.step = next_step(flow.step, item, flow.editing)
+    if flow.step == "preview":
+        flow.editing = False
     saved = await save(where, flow, **values)
     if saved is not None:
         await ask(update, where, flow, saved)
@@ -477,6 +516,7 @@ async def preview(update: Update, where: Here, item: Action) -> None:
     t = where.t
     controls = InlineKeyboardMarkup([[
         InlineKeyboardButton(t("Announce"), callback_data=encode(ActionAnnounce(item.id))),
+        InlineKeyboardButton(t("Edit"), callback_data=encode(ActionEdit(item.id))),
         InlineKeyboardButton(t("Cancel"), callback_data=encode(ActionDiscard(item.id))),
     ]])
 
@@ -553,6 +593,54 @@ async def discard_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     await query.answer()
     await reply(update, where, lambda t: t("Cancelled. The action was not announced."))
+
+
+@on(ActionEdit)
+async def edit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                      pressed: ActionEdit) -> None:
+    where = await coordinator_press(update, context)
+    if where is None:
+        return
+    query = update.callback_query
+    assert query is not None
+    loaded = await load(where) if where.private else None
+    if loaded is None or loaded[1].id != pressed.action or loaded[0].step != "preview":
+        await stale(update, where)
+        return
+    await query.answer()
+    t = where.t
+    buttons = [InlineKeyboardButton(t(FIELD_LABEL[f]), callback_data=encode(ActionField(f)))
+               for f in EDITABLE]
+    await reply(update, where, lambda t: t("What do you want to change?"),
+                markup=InlineKeyboardMarkup([buttons[i:i + 3]
+                                             for i in range(0, len(buttons), 3)]))
+
+
+@on(ActionField)
+async def field_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                       pressed: ActionField) -> None:
+    where = await coordinator_press(update, context)
+    if where is None:
+        return
+    query = update.callback_query
+    assert query is not None
+    loaded = await load(where) if where.private else None
+    if loaded is None or loaded[0].step != "preview":
+        await stale(update, where)
+        return
+    await query.answer()
+    flow, _ = loaded
+    flow.step, flow.editing = pressed.field, True
+    values: dict[str, object] = {}
+    if pressed.field in ("description", "place"):
+        values[pressed.field] = None  # a new text replaces the old one; Skip leaves none
+    if pressed.field == "regions":
+        values["regions"] = []
+    if pressed.field == "audience":
+        values["kinds"] = []
+    saved = await save(where, flow, **values)
+    if saved is not None:
+        await ask(update, where, flow, saved)
 
 
 # --- move and cancel ------------------------------------------------------------------------------

@@ -16,10 +16,12 @@ from tests.action_helpers import (
     ES,
     action_row,
     add_org,
+    ask,
     compose,
     coordinator,
     last_action,
     local,
+    press,
     set_zone,
     text_after,
 )
@@ -161,3 +163,28 @@ async def test_an_audience_of_some_kinds(emu: Emulator, make_bot) -> None:
     assert set(await outbox_chats(bot, item.fanout_id)) == {foundation.groups[0].id,
                                                             academic.groups[0].id}
     assert [m for m in emu.bot_messages(cso.groups[0]) if "donantes" in (m.text or "")] == []
+
+
+async def test_edit_from_the_preview(emu: Emulator, make_bot) -> None:
+    coord = await coordinator(emu, "en")
+    bot = await make_bot(coordinator_ids=(coord.id,))
+    jal = await add_org(emu, bot, "Red Jalisco")
+    chat = emu.private_chat(coord)
+    _, summary = await compose(emu, coord, title="Primera", when="2027-02-01 09:30",
+                               place="Sala 1")
+    menu = await press(emu, coord, summary, "Edit")
+    m = await press(emu, coord, menu, "Date and time")
+    assert "When does it start?" in m.text
+    shown = await ask(emu, coord, "2027-02-02 10:00")  # back to the preview
+    assert "Tuesday, February 2, 2027, 10:00" in shown.text and "Sala 1" in shown.text
+    summary = await text_after(emu, chat, "It will invite", shown.message_id)
+    menu = await press(emu, coord, summary, "Edit")
+    await press(emu, coord, menu, "Title")
+    shown = await ask(emu, coord, "Segunda")
+    summary = await text_after(emu, chat, "It will invite", shown.message_id)
+    emu.press(coord, summary, label="Announce")
+    item = await eventually(lambda: _scheduled(bot), what="the action announced")
+    await finished(bot, item.fanout_id)
+    assert (item.title, item.place) == ("Segunda", "Sala 1")
+    assert item.starts_at == local("2027-02-02 10:00", "America/Mexico_City")
+    assert len([m for m in emu.bot_messages(jal.groups[0]) if "Segunda" in (m.text or "")]) == 1

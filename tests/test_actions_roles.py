@@ -60,8 +60,8 @@ async def test_non_coordinators_are_refused_and_nothing_changes(emu: Emulator,
     assert (await ask(emu, gil, "/action", chat=grp)).text == ONLY["en"]
     anonymous = await ask(emu, gil, "/action", chat=grp, anonymous=True)
     assert "anonymous group admin" in anonymous.text
-    buttons = [(draft, "Announce"), (draft, "Cancel"), (listing, "Move"), (listing, "Cancel"),
-               (confirm, "Yes, cancel it")]
+    buttons = [(draft, "Announce"), (draft, "Edit"), (draft, "Cancel"), (listing, "Move"),
+               (listing, "Cancel"), (confirm, "Yes, cancel it")]
     for message, label in buttons:
         data = message.button(label).callback_data
         for user, where, lang in ((ana, emu.private_chat(ana), "es"),
@@ -69,7 +69,7 @@ async def test_non_coordinators_are_refused_and_nothing_changes(emu: Emulator,
             q = emu.forge_callback(user, where, message.message_id, data)
             await emu.wait_for(lambda q=q: q.answered)
             assert q.answer_text == ONLY[lang], (label, lang)
-    for data in ("v1:acc:kind:hearing", "v1:act:offsets:60", "v1:acd:offsets",
+    for data in ("v1:acc:kind:hearing", "v1:act:offsets:60", "v1:acd:offsets", "v1:acf:when",
                  f"v1:aca:{draft_row.id}", f"v1:acy:{action_id}", f"v1:acm:{action_id}"):
         q = emu.forge_callback(sam, emu.private_chat(sam), 1, data)
         await emu.wait_for(lambda q=q: q.answered)
