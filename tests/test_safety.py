@@ -340,3 +340,112 @@ async def test_retention_purges_old_delivery_rows_and_audit(emu: Emulator, make_
 
     await eventually(purged, timeout=20)
     assert await count_rows(service, OutboxRow, OutboxRow.fanout_id == new) == 1
+
+
+# -- erasure reaches every capability's rows -----------------------------------------------------
+
+async def capability_rows(service, org: int, person: int, chat: int, name: str) -> None:
+    """Rows of alerts, polls, actions and solidarity that hold this person's id (and, for an
+    introduction, their name) or this chat's id, as those capabilities write them."""
+    from bot.db.models import (
+        Action,
+        ActionRsvp,
+        ActionStranger,
+        ActionTarget,
+        Alert,
+        AlertAnswer,
+        AlertStranger,
+        AlertTarget,
+        HelpOffer,
+        HelpRelay,
+        HelpRequest,
+        HelpTarget,
+        Poll,
+        PollCopy,
+        PollVote,
+    )
+    now = service.clock.now()
+    async with service.db.transaction() as session:
+        alert = Alert(title="t", status="sent", sent_at=now, created_at=now, updated_at=now,
+                      topics=[], regions=[], kinds=[], asks=["acknowledge"], audience="all",
+                      strangers_erased=0, composed_by=COCO_ID)
+        poll = Poll(question="q", options=["a", "b"], kind="single", counting="org",
+                    allies_count=False, audience={}, status="open", created_at=now,
+                    closes_at=now + timedelta(days=3), reached_orgs=1)
+        action = Action(title="a", kind="hearing", starts_at=now + timedelta(days=3),
+                        timezone="UTC", topics=[], regions=[], audience="all", kinds=[],
+                        offsets=[], status="scheduled", version=1, created_at=now,
+                        updated_at=now, strangers_erased=0)
+        request = HelpRequest(org_id=org, asked_by=person, capacity="legal", text="help",
+                              created_at=now)
+        session.add_all([alert, poll, action, request])
+        await session.flush()
+        copy = PollCopy(poll_id=poll.id, chat_id=chat, org_id=org, private=chat > 0,
+                        token=f"tok{chat % 10_000}")
+        session.add(copy)
+        await session.flush()
+        session.add_all([
+            AlertTarget(alert_id=alert.id, chat_id=chat, org_id=org, language="es"),
+            AlertAnswer(alert_id=alert.id, org_id=org, answer="acknowledge",
+                        answered_by=person, answered_at=now),
+            AlertStranger(alert_id=alert.id, user_id=person, answer="acknowledge",
+                          pressed_at=now),
+            PollVote(ballot=f"tg{chat % 1000}", user_id=person, poll_id=poll.id, copy_id=copy.id,
+                     org_id=org, standing="org", choices=[0], seq=1, at=now),
+            ActionTarget(action_id=action.id, chat_id=chat, org_id=org),
+            ActionRsvp(action_id=action.id, org_id=org, answer="going", answered_by=person,
+                       answered_at=now),
+            ActionStranger(action_id=action.id, user_id=person, answer="going",
+                           pressed_at=now),
+            HelpTarget(request_id=request.id, chat_id=chat, org_id=org),
+            HelpOffer(request_id=request.id, org_id=org + 1000, answer="help",
+                      answered_by=person, intro_name=name, intro_username="ana_zafiro_x",
+                      asker_chat_id=person, helper_chat_id=person, answered_at=now),
+            HelpRelay(request_id=request.id, offer_org_id=org + 1000, from_chat_id=person,
+                      from_message_id=1, to_chat_id=person, at=now),
+        ])
+
+
+async def test_forget_reaches_answers_votes_rsvps_and_requests(emu: Emulator,
+                                                              make_bot) -> None:
+    coco, ana, bea = everyone(emu)
+    service = await make_bot(coordinator_ids=(COCO_ID,))
+    await ask(emu, ana, "/start")
+    org = await org_with_two_contacts(emu, service, ana, bea)
+    await capability_rows(service, org, ana.id, ana.id, "Anastasia Zafiro")
+    question = await ask(emu, ana, "/forget")
+    await press(emu, ana, question, "Sí, borrar mis datos")
+    await emu.wait_for(lambda: "ya no guarda nada sobre ti" in emu.message(question).text,
+                       what="the confirmation")
+    found = await leftovers(service, ["Anastasia Zafiro", "ana_zafiro_x"], [ana.id])
+    assert found == [], found
+    from bot.db.models import AlertAnswer, PollVote
+    # The organisation's answer and vote stay, without the person.
+    assert await count_rows(service, AlertAnswer, AlertAnswer.org_id == org) == 1
+    assert await count_rows(service, PollVote, PollVote.org_id == org) == 1
+    del coco
+
+
+async def test_exit_reaches_every_capability(emu: Emulator, make_bot) -> None:
+    coco, ana, bea = everyone(emu)
+    service = await make_bot(coordinator_ids=(COCO_ID,))
+    await ask(emu, ana, "/start")
+    await ask(emu, coco, "/start")
+    org = await org_with_two_contacts(emu, service, ana, bea)
+    grp = emu.add_group("Zafiro interno", members=[ana], admins=[ana], supergroup=True)
+    emu.add_bot(grp, by=ana)
+    await ask(emu, ana, "/link", chat=grp)
+    await capability_rows(service, org, ana.id, grp.id, "Anastasia Zafiro")
+    await capability_rows(service, org, bea.id, bea.id, "Beatriz Quetzal")
+    question = await ask(emu, ana, "/exit")
+    await press(emu, ana, question, "Borrar todo y salir")
+    await emu.wait_for(lambda: any("salió" in m.text
+                                   for m in emu.bot_messages(emu.private_chat(coco))),
+                       what="the notice")
+    await eventually(lambda: _cleanup_blank(service), timeout=10)
+    await eventually(lambda: _all_handled(service), timeout=10)
+    found = await leftovers(
+        service, ["Colectivo Zafiro Norte", "Anastasia Zafiro", "ana_zafiro_x",
+                  "Beatriz Quetzal", "bea_quetzal_x", "Zafiro interno"],
+        [ana.id, bea.id, grp.id])
+    assert found == [], found
