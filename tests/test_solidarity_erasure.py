@@ -41,8 +41,16 @@ async def test_forget_exit_and_retention(emu: Emulator, make_bot) -> None:
     emu.press(asker.contact, notice, label=EN["accept"])
     await bot_text(emu, helper_chat, "accepted your offer")
     await bot_text(emu, asker_chat, "You accepted the offer")
-    emu.send(asker.contact, "First message.")
+    first = emu.send(asker.contact, "First message.")
     await bot_text(emu, helper_chat, "First message.")
+    # the same update handled again (rule U) is not copied twice; one whose copy never got an
+    # answer (a crash in between) is copied again
+    async with bot.db.transaction() as session:
+        [thread] = await solidarity.threads_of(session, asker_chat.id)
+        assert not await solidarity.record_relay(session, thread, asker_chat.id,
+                                                 first.message_id, bot.clock.now())
+        assert await solidarity.record_relay(session, thread, asker_chat.id, 999_999,
+                                             bot.clock.now())
     # a document goes across too (copied, after a header)
     emu.send_document(asker.contact, "plan.pdf", b"%PDF-1.4 plan")
     await emu.wait_for(lambda: any(m.document is not None for m in emu.bot_messages(helper_chat)),
@@ -54,7 +62,7 @@ async def test_forget_exit_and_retention(emu: Emulator, make_bot) -> None:
         async with bot.db.sessions() as session:
             return list((await session.execute(select(model))).scalars())
 
-    assert len(await rows(HelpRelay)) == 3
+    assert len(await rows(HelpRelay)) == 4  # three copied, one noted and never answered
     # the helper forgets themself: the offer stays their organisation's, the relay ends
     async with bot.db.transaction() as session:
         await erasure.forget_person(session, helper.contact.id, bot.clock.now())

@@ -502,12 +502,15 @@ async def route(session: AsyncSession, chat_id: int,
 
 async def record_relay(session: AsyncSession, thread: Thread, from_chat: int, message_id: int,
                        now: datetime) -> bool:
-    """Note a message about to be copied across; False when it was noted before (a replayed
-    update: it is not copied twice)."""
-    result = await session.execute(insert_ignore(session, HelpRelay).values(
+    """Note a message about to be copied across. False when its copy was already sent (a
+    replayed update is not copied twice); True also when it was noted but the copy's answer
+    never came (a crash in between): then it is sent again, at least once as rule D has it."""
+    await session.execute(insert_ignore(session, HelpRelay).values(
         request_id=thread.request_id, offer_org_id=thread.offer_org_id, from_chat_id=from_chat,
         from_message_id=message_id, to_chat_id=thread.to_chat, at=now))
-    return bool(result.rowcount)
+    copy_id = (await session.execute(select(HelpRelay.to_message_id).where(
+        HelpRelay.from_chat_id == from_chat, HelpRelay.from_message_id == message_id))).scalar()
+    return copy_id is None
 
 
 async def relayed(session: AsyncSession, from_chat: int, message_id: int,
