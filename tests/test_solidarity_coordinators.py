@@ -121,6 +121,7 @@ async def test_requests_list_and_measures(emu: Emulator, make_bot) -> None:
                             urgency="routine", text=f"need {i}", visibility="members",
                             anonymous=False, state=state, language="en", status=status,
                             outcome=outcome, created_at=t0 + timedelta(hours=i),
+                            closed_at=t0 + timedelta(hours=i + 1) if outcome else None,
                             first_offer_at=(t0 + timedelta(hours=i, minutes=wait)
                                             if wait else None))
             session.add(r)
@@ -146,6 +147,11 @@ async def test_requests_list_and_measures(emu: Emulator, make_bot) -> None:
     assert "Legal advice 2 3 ██████████" in table
     assert "Jalisco 2 3 ██████████" in table
     assert "no state 1 0 █████" in table
+    async with bot.db.sessions() as session:  # what digests count
+        assert await solidarity.counts_since(session, t0) == {"asked": 3, "matched": 0,
+                                                               "helped": 1}
+        assert await solidarity.counts_since(session, t0 + timedelta(minutes=90)) == {
+            "asked": 1, "matched": 0, "helped": 0}
 
 
 async def test_alert_pairs_closest_first(emu: Emulator, make_bot) -> None:
