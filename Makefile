@@ -1,12 +1,14 @@
 # Two commands do all set-up on a fresh machine (README.md):
 #   make run    install into .venv, compile translations, migrate and run the bot (SQLite default)
-#   make test   the same installation, then the whole test suite on SQLite and on PostgreSQL
+#   make test   the same installation, then the default suite on SQLite and on PostgreSQL, then
+#               the reliability suite (tests/reliability) on both
+#   make reliability   only the reliability suite, on SQLite then PostgreSQL
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test translations lint bench-emulator
+.PHONY: install run test reliability translations lint bench-emulator
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +25,10 @@ run: install
 	@$(VENV)/bin/coalition-bot run
 
 test: install
-	@$(PY) tools/run_tests.py $(ARGS)
+	@$(PY) tools/run_tests.py --all $(ARGS)
+
+reliability: install
+	@$(PY) tools/run_tests.py --reliability $(ARGS)
 
 # After changing texts in the code: extract, update both catalogues, fill en, compile.
 translations: install

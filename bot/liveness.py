@@ -162,9 +162,13 @@ class Liveness:
         if self.db.is_postgres:
             async with self._lock:
                 if self._conn is not None:
-                    await self._conn.execute(text("SELECT pg_advisory_unlock(:k)"),
-                                             {"k": lock_key(f"lease:{name}")})
-                    await self._conn.commit()
+                    try:
+                        await self._conn.execute(text("SELECT pg_advisory_unlock(:k)"),
+                                                 {"k": lock_key(f"lease:{name}")})
+                        await self._conn.commit()
+                    except Exception:
+                        # The connection is gone, and the lease's lock went with it.
+                        log.warning("liveness.release_on_lost_connection lease=%s", name)
             return
         async with self.db.transaction() as session:
             await session.execute(

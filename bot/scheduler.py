@@ -79,6 +79,7 @@ class Scheduler:
         self.instance = instance
         self.kinds: dict[str, TaskKind] = {}
         self._lock = asyncio.Lock()
+        self._interrupted = False
 
     def register(self, kind: TaskKind) -> None:
         self.kinds[kind.name] = kind
@@ -102,14 +103,37 @@ class Scheduler:
             return 0
         async with self._lock:
             await self.clock.sync()
+            if self._interrupted:
+                await self._take_back_own()
+                self._interrupted = False
             total = 0
-            while True:
-                claimed = await self._claim()
-                if not claimed:
-                    return total
-                for due in claimed:
-                    await self._run_one(due)
-                total += len(claimed)
+            try:
+                while True:
+                    claimed = await self._claim()
+                    if not claimed:
+                        return total
+                    for due in claimed:
+                        await self._run_one(due)
+                    total += len(claimed)
+            except Exception:
+                # A claim or a row's end not recorded (the database went away): rows of ours
+                # may be left `running`; the next sweep hands them back.
+                self._interrupted = True
+                raise
+
+    async def _take_back_own(self) -> None:
+        """Rows this instance left `running` when a sweep was cut short (the database was
+        unreachable: a claim whose commit's answer was lost, a run whose end was not recorded) go
+        back to pending. Sweeps never overlap, so at the start of one no row of ours is really
+        running; without this such a row would wait for this instance to die, forever."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(ScheduledTask)
+                .where(ScheduledTask.status == "running",
+                       ScheduledTask.claimed_by == self.instance)
+                .values(status="pending", claimed_by=None))
+        if result.rowcount:
+            log.warning("scheduler.own_runs_taken_back count=%d", result.rowcount)
 
     async def _claim(self) -> list[Due]:
         now = self.clock.now()

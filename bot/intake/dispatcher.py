@@ -100,11 +100,19 @@ class Dispatcher:
             # process_update hands handler errors to the error handler; this is a bug around it.
             log.exception("intake.handle_failed update=%d", item.update_id)
         finally:
-            for attempt in range(5):
-                try:
-                    await store.mark_done(self.db, [item.update_id], self.clock.now())
-                    break
-                except Exception:
-                    log.warning("intake.mark_done_retry update=%d attempt=%d", item.update_id,
-                                attempt)
-                    await asyncio.sleep(0.2 * (attempt + 1))
+            await self._mark_done(item.update_id)
+
+    async def _mark_done(self, update_id: int) -> None:
+        """Retried until the database takes it. An update left in 'handling' by a live instance
+        is never taken back, and it blocks its lane: giving up would stop the chat for good."""
+        delay = 0.2
+        attempt = 0
+        while True:
+            try:
+                await store.mark_done(self.db, [update_id], self.clock.now())
+                return
+            except Exception:
+                attempt += 1
+                log.warning("intake.mark_done_retry update=%d attempt=%d", update_id, attempt)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
