@@ -547,6 +547,16 @@ async def requests_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         measured = await solidarity.measures(session)
     await reply(update, where, lambda t: sr.listing_text(t, lines))
     await reply(update, where, lambda t: sr.measures_text(t, measured))
+    t = where.t
+    chart = sr.measures_chart(t, measured)
+    if chart is not None:
+        sent = await context.bot.send_photo(where.chat_id, photo=chart.png,
+                                            caption=sr.chart_caption(t),
+                                            protect_content=where.policy.protect or None)
+        if where.policy.org_id is not None:
+            async with where.rt.db.transaction() as session:
+                await safety.record_sent(session, where.chat_id, sent.message_id, sent.date,
+                                         where.policy)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ from bot import i18n
 from bot.db.models import HelpOffer, HelpRequest, Organisation
 from bot.delivery.outbox import Outgoing
 from bot.i18n import N_, Text
-from bot.services import solidarity
+from bot.services import solidarity, solidarity_chart
 from bot.services import vocabulary as v
 from bot.services.visibility import shown_name
 from handlers.callback_data import action, encode
@@ -349,3 +349,18 @@ def pairs_text(t: Text, alert_id: int, pairs: list[solidarity.Pair]) -> str:
         out.append(t("{affected} ← {helpers}", affected=pair.affected.name,
                      helpers=i18n.Safe(helpers)))
     return "\n".join(out)
+
+
+def measures_chart(t: Text, m: solidarity.Measures) -> solidarity_chart.Chart | None:
+    """Requests and offers per kind of help, for coordinators (none before the first request)."""
+    if not m.requests:
+        return None
+    codes = [c for c in v.CAPACITIES if c in m.by_capacity]
+    return solidarity_chart.draw(
+        t("Requests for help and offers, per kind of help"),
+        [capacity_label(t, c) for c in codes], [m.by_capacity[c][0] for c in codes],
+        [m.by_capacity[c][1] for c in codes], (t("Asked"), t("Offers")))
+
+
+def chart_caption(t: Text) -> str:
+    return t("Chart: requests for help and offers, per kind of help.")

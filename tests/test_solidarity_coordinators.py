@@ -17,7 +17,9 @@ from bot.db.models import (
     ScheduledTask,
 )
 from bot.emulator import Emulator
+from bot.i18n import Text
 from bot.services import solidarity
+from handlers import solidarity_render as sr
 from tests.alert_helpers import add_org
 from tests.helpers import eventually
 from tests.org_helpers import ask
@@ -147,6 +149,15 @@ async def test_requests_list_and_measures(emu: Emulator, make_bot) -> None:
     assert "Legal advice 2 3 ██████████" in table
     assert "Jalisco 2 3 ██████████" in table
     assert "no state 1 0 █████" in table
+    # the chart: requests and offers per kind of help, as a PNG
+    chart = await emu.wait_for(lambda: next((m for m in emu.bot_messages(
+        emu.private_chat(coord)) if m.photo is not None), None), what="the chart")
+    assert chart.photo.startswith(b"\x89PNG") and "per kind of help" in (chart.caption or "")
+    async with bot.db.sessions() as session:
+        drawn = sr.measures_chart(Text("en"), await solidarity.measures(session))
+    assert drawn is not None
+    assert (drawn.labels, drawn.requests, drawn.offers) == (
+        ["Legal advice", "Digital security"], [2, 1], [3, 0])
     async with bot.db.sessions() as session:  # what digests count
         assert await solidarity.counts_since(session, t0) == {"asked": 3, "matched": 0,
                                                                "helped": 1}
