@@ -13,7 +13,7 @@ from typing import Any
 from bot import i18n
 from bot.db.models import Poll
 from bot.i18n import N_, Text
-from bot.services import polls
+from bot.services import poll_chart, polls
 from bot.services import vocabulary as v
 from bot.services.poll_results import Result, shown_groups, state_line_data
 from bot.services.visibility import OTHER
@@ -214,6 +214,12 @@ def nudge_text(t: Text, poll: Poll) -> str:
 def stranger_thanks(t: Text) -> str:
     return t("Thank you for your vote. You do not answer for an organisation reached by this "
              "poll, so it is shown apart and not counted in the results.")
+
+
+def chart_for(t: Text, poll: Poll, result: Result) -> poll_chart.Chart:
+    """The results chart: the options and their headline measure (votes, or Borda points)."""
+    axis = t("Borda points") if result.ranked else t("Votes")
+    return poll_chart.draw(poll.question, list(result.options), list(result.measure), axis)
 
 
 def chart_caption(t: Text, poll: Poll) -> str:

@@ -25,7 +25,7 @@ from telegram.error import BadRequest, TelegramError
 from bot import i18n
 from bot.delivery import outbox
 from bot.scheduler import Due, TaskKind, schedule
-from bot.services import members_view, poll_chart, poll_results, polls
+from bot.services import members_view, poll_results, polls
 from handlers import poll_render as render
 from handlers.callback_data import encode
 from handlers.polls import TRACE_EVERY, PollInfo
@@ -144,11 +144,6 @@ async def stop_copies(service: BotService, poll_id: int) -> None:
                 await polls.trace(session, copy.id, ids[-1], stopped.id)
 
 
-def chart_for(t: i18n.Text, poll: Any, result: poll_results.Result) -> poll_chart.Chart:
-    axis = t("Borda points") if result.ranked else t("Votes")
-    return poll_chart.draw(poll.question, list(result.options), list(result.measure), axis)
-
-
 def close_kind(service: BotService) -> TaskKind:
     settings = service.settings
 
@@ -163,6 +158,8 @@ def close_kind(service: BotService) -> TaskKind:
         async with service.db.transaction() as session:
             poll = await polls.get(session, poll_id)
             assert poll is not None
+            await polls.attribute_late(session, poll_id)
+            await session.flush()
             result = await poll_results.tally(session, poll)
             if not await polls.close(session, poll_id, now, result.to_json()):
                 return
@@ -178,7 +175,7 @@ def close_kind(service: BotService) -> TaskKind:
                         scope=scope))))
                 first = "es" if lang == "both" else lang
                 if first not in charts:
-                    png = chart_for(i18n.Text(first), poll, result).png
+                    png = render.chart_for(i18n.Text(first), poll, result).png
                     charts[first] = base64.b64encode(png).decode()
                 photos.append(outbox.Outgoing(
                     chat_id, photo={"content_b64": charts[first]},

@@ -10,11 +10,13 @@ it); ranked polls are voted in the private chat, reached by a deep link under ea
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -459,6 +461,12 @@ async def results_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await query.answer()
     await reply(update, where, lambda t: render.results_text(
         t, poll, result, coordinator_view=coordinator))
+    try:  # the chart comes with the results; drawing takes a while, so off the event loop
+        chart = await asyncio.to_thread(render.chart_for, where.t, poll, result)
+    except ImportError:
+        return
+    await context.bot.send_photo(where.chat_id, chart.png, parse_mode=ParseMode.HTML,
+                                 caption=render.chart_caption(where.t, poll))
 
 
 @on(PollInfo)

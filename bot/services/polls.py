@@ -276,6 +276,26 @@ async def trace(session: AsyncSession, copy_id: int, message_id: int,
         vote.standing, vote.org_id = await attribute(session, copy, vote.user_id)
 
 
+async def attribute_late(session: AsyncSession, poll_id: int) -> int:
+    """Attribute votes still `unknown` whose copy is traced by now. On PostgreSQL a vote can be
+    recorded as unknown while its copy is being traced in another transaction; the close runs
+    this before counting, so no such vote is left apart."""
+    copies = {c.tg_poll_id: c for c in await copies_of(session, poll_id) if c.tg_poll_id}
+    if not copies:
+        return 0
+    ballots = list(copies)
+    late: list[PollVote] = []
+    for start in range(0, len(ballots), 900):
+        late += (await session.execute(select(PollVote).where(
+            PollVote.poll_id.is_(None), PollVote.ballot.in_(ballots[start:start + 900]))
+        )).scalars().all()
+    for vote in late:
+        copy = copies[vote.ballot]
+        vote.poll_id, vote.copy_id = copy.poll_id, copy.id
+        vote.standing, vote.org_id = await attribute(session, copy, vote.user_id)
+    return len(late)
+
+
 # -- votes (rule A) ------------------------------------------------------------------------------
 
 async def attribute(session: AsyncSession, copy: PollCopy,
