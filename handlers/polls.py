@@ -382,8 +382,8 @@ async def publish(where: Here, draft: polls.Draft) -> tuple[int, int, int]:
         await polls.set_fanout(session, poll.id, fanout)
         await schedule(session, polls.CLOSE_KIND, poll.closes_at, {"poll": poll.id},
                        dedupe_key=f"{polls.CLOSE_KIND}:{poll.id}")
-        nudge_at = poll.closes_at - polls.DEFAULT_NUDGE_BEFORE
-        if nudge_at > now:
+        nudge_at = polls.nudge_time(now, poll.closes_at)
+        if nudge_at is not None:
             await schedule(session, polls.NUDGE_KIND, nudge_at,
                            {"poll": poll.id, "closes": poll.closes_at.isoformat()},
                            dedupe_key=f"{polls.NUDGE_KIND}:{poll.id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.emulator import Emulator
-from bot.services import erasure
+from bot.services import erasure, polls
 from tests.org_helpers import ask
 from tests.poll_helpers import (
     closed_result,
@@ -85,6 +85,15 @@ async def test_erasure_hooks_keep_the_orgs_vote_and_drop_the_org(emu: Emulator, 
     emu.vote(p["ana"], poll_message(emu, g["g1"]), [1])
     emu.vote(p["dani"], poll_message(emu, g["g3"]), [0])
     await voted(c.bot, 2)
+    # Rule U: a replayed or older update changes nothing newer.
+    ana_vote = next(v for v in await votes(c.bot) if v.user_id == p["ana"].id)
+    async with c.bot.db.transaction() as session:
+        await polls.record(session, ana_vote.ballot, p["ana"].id, [0], ana_vote.seq - 1,
+                           c.bot.clock.now())
+        await polls.record(session, ana_vote.ballot, p["ana"].id, [1], ana_vote.seq,
+                           c.bot.clock.now())
+    again = next(v for v in await votes(c.bot) if v.user_id == p["ana"].id)
+    assert (again.id, again.choices, again.seq) == (ana_vote.id, [1], ana_vote.seq)
     now = c.bot.clock.now()
     async with c.bot.db.transaction() as session:
         await erasure.forget_person(session, p["ana"].id, now)

@@ -112,3 +112,15 @@ def test_audience_filters() -> None:
         ["GT"], [], ["foundation", "academic"])
     for bad in ("", "state=XX-YYY", "colour=red", "topic=", "kind=cso junk"):
         assert parse_filters(bad) is None, bad
+
+
+def test_nudge_time() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.services.polls import nudge_time
+
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    day = timedelta(days=1)
+    assert nudge_time(now, now + 3 * day) == now + 2 * day       # a day before the close
+    assert nudge_time(now, now + timedelta(hours=10)) == now + timedelta(hours=5)  # halfway
+    assert nudge_time(now, now + timedelta(minutes=30)) is None

@@ -407,6 +407,15 @@ async def purge_old(session: AsyncSession, cutoff: datetime) -> int:
     return result.rowcount or 0
 
 
+def nudge_time(now: datetime, closes: datetime) -> datetime | None:
+    """When organisations that have not voted are reminded: a day before the close, or halfway
+    for a poll open less than two days; none for a poll open less than an hour."""
+    open_for = closes - now
+    if open_for < timedelta(hours=1):
+        return None
+    return closes - min(DEFAULT_NUDGE_BEFORE, open_for / 2)
+
+
 def parse_filters(text: str) -> tuple[list[str], list[str], list[str]] | None:
     """`state=MX-JAL,MX-OAX topic=tax kind=cso` -> (regions, topics, kinds); "all" (or
     "todas") -> no filter; None when a filter or a code is unknown."""
