@@ -12,6 +12,8 @@ from bot.db.models import HelpOffer, HelpRelay, HelpRequest, HelpTarget
 from bot.emulator import Emulator
 from bot.services import erasure, solidarity
 from tests.alert_helpers import ask
+from tests.helpers import eventually
+from tests.safety_helpers import leftovers
 from tests.solidarity_helpers import (
     EN,
     answered,
@@ -30,13 +32,14 @@ async def test_forget_exit_and_retention(emu: Emulator, make_bot) -> None:
     ds = ("digital-security",)
     asker = await capable_org(emu, bot, "Semilla", ds, contact_language="en")
     helper = await capable_org(emu, bot, "Cerca", ds, groups=0, contact_language="en")
+    helper.contact.username = "cerca_carla"  # kept with an offer that asks for an introduction
     await ask_for_help(emu, asker.contact, capacity="digital-security", urgency="routine",
                        text="Help us with backups.", visibility="named")
     request = await last_request(bot)
     await sent_to(bot, request)
     asker_chat, helper_chat = emu.private_chat(asker.contact), emu.private_chat(helper.contact)
     await answered(emu, emu.press(helper.contact, copy_in(emu, helper_chat, f"#{request.id}"),
-                                  label=EN["help"]))
+                                  label=EN["intro"]))
     notice = await bot_text(emu, asker_chat, "Cerca can help")
     emu.press(asker.contact, notice, label=EN["accept"])
     await bot_text(emu, helper_chat, "accepted your offer")
@@ -45,6 +48,12 @@ async def test_forget_exit_and_retention(emu: Emulator, make_bot) -> None:
     await bot_text(emu, helper_chat, "First message.")
     # the same update handled again (rule U) is not copied twice; one whose copy never got an
     # answer (a crash in between) is copied again
+    async def copied() -> bool:
+        async with bot.db.sessions() as session:
+            return (await session.execute(select(HelpRelay.to_message_id).where(
+                HelpRelay.from_message_id == first.message_id))).scalar() is not None
+
+    await eventually(copied, what="the copy's message id noted")
     async with bot.db.transaction() as session:
         [thread] = await solidarity.threads_of(session, asker_chat.id)
         assert not await solidarity.record_relay(session, thread, asker_chat.id,
@@ -71,6 +80,9 @@ async def test_forget_exit_and_retention(emu: Emulator, make_bot) -> None:
     assert offer.answered_by is None and offer.helper_chat_id is None
     assert await rows(HelpRelay) == []
     assert all(t.chat_id != helper.contact.id for t in await rows(HelpTarget))
+    # no byte of the SQLite file or its WAL (or no PostgreSQL row) names them any more
+    assert await leftovers(bot, ["cerca_carla", helper.contact.first_name],
+                           [helper.contact.id]) == []
     await ask(emu, asker.contact, "Still there after forget?")
     assert not any("after forget" in t for t in texts(emu, helper_chat))
 
