@@ -133,10 +133,7 @@ async def finish_compose(emu: Emulator, coord: Any, m: Any, *, severity: str = "
         for label in kinds:
             await toggle(emu, coord, m, label)
         m = await press(emu, coord, m, words["done"])
-    if link == "keep":
-        m = await press(emu, coord, m, words["skip"])
-    else:
-        m = await (ask(emu, coord, link) if link else press(emu, coord, m, words["skip"]))
+    m = await (ask(emu, coord, link) if link else press(emu, coord, m, words["skip"]))
     m = await (ask(emu, coord, deadline) if deadline else press(emu, coord, m, words["skip"]))
     if asks is not None:
         current = {b.text.removeprefix("✅ ") for row in m.buttons for b in row
