@@ -97,20 +97,17 @@ KEPT: list[Kept] = [
          N_("Threats you report with /report: your text, link or document, the state, who "
             "reported it and the coordinators' decision."), COORDINATORS, RETENTION),
     Kept("actions", ("title", "description", "place", "created_by"),
-         N_("Advocacy actions coordinators schedule: their title, text, place or link, and "
-            "which coordinator wrote them."),
-         N_("coordinators; the organisations it was announced to read it"), RETENTION),
+         N_("Actions: title, text, place, who wrote them."),
+         N_("coordinators; the organisations it was sent to read it"), RETENTION),
     Kept("action_targets", ("chat_id", "org_id"),
-         N_("Which chats of which organisations each action was announced and reminded in."),
-         COORDINATORS, N_("until {days} days after the action")),
+         N_("Chats each action was sent to."), COORDINATORS, RETENTION),
     Kept("action_rsvps", ("org_id", "answered_by"),
-         N_("Your organisation's answer to an action (going, maybe, not going) and who pressed "
-            "the button."), COORDINATORS,
+         N_("Your organisation's answer to an action, and who pressed."), COORDINATORS,
          N_("the answer until your organisation uses /exit; who pressed it until /forget or "
             "{days} days")),
     Kept("action_strangers", ("user_id",),
-         N_("Answers to an action by people who do not answer for an organisation it was "
-            "announced to: their Telegram id, counted apart."), COORDINATORS, RETENTION),
+         N_("Answers to actions by people outside the invited organisations: their Telegram "
+            "id."), COORDINATORS, RETENTION),
     Kept("polls", ("question", "options", "created_by", "result"),
          N_("Polls coordinators send: the question and options, which coordinator wrote them, "
             "and the counted result (counts only, no names)."),
