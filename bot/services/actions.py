@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
@@ -267,7 +267,8 @@ async def targets(session: AsyncSession, action_id: int,
                     Organisation.low_profile, Chat.language, Chat.timezone)
              .join(Organisation, Organisation.id == ActionTarget.org_id)
              .outerjoin(Chat, Chat.id == ActionTarget.chat_id)
-             .where(ActionTarget.action_id == action_id, Organisation.status == "active")
+             .where(ActionTarget.action_id == action_id, Organisation.status == "active",
+                    or_(Chat.active.is_(None), Chat.active.is_(True)))  # not a chat the bot left
              .order_by(ActionTarget.org_id, ActionTarget.chat_id))
     if orgs is not None:
         query = query.where(ActionTarget.org_id.in_(list(orgs)))
