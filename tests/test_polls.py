@@ -131,3 +131,22 @@ async def test_audience_filters_and_edit(emu: Emulator, make_bot) -> None:
     assert {x.chat_id for x in await copies(c.bot, poll.id)} == {
         c.people["nico"].id, c.people["ali"].id}
     assert poll.audience["regions"] == ["MX-OAX"]
+
+
+async def test_one_vote_per_person(emu: Emulator, make_bot) -> None:
+    c = await coalition(emu, make_bot, coord_lang="en")
+    await compose(emu, c.coord, "Which first?", ["Law", "Taxes"],
+                  counting="One vote per person")
+    poll = await last_poll(c.bot)
+    await traced(c.bot, poll.id)
+    g, p = c.groups, c.people
+    emu.vote(p["ana"], poll_message(emu, g["g1"]), [0])
+    emu.vote(p["beto"], poll_message(emu, g["g2"]), [1])
+    emu.vote(p["beto"], poll_message(emu, g["g1"]), [1])   # one person in two chats: once
+    emu.vote(p["xavi"], poll_message(emu, g["g1"]), [1])   # answers for Red in its group
+    emu.vote(p["dani"], poll_message(emu, g["g3"]), [0])
+    await voted(c.bot, 5)
+    emu.clock.advance(2 * 86400 + 60)
+    result = await closed_result(c.bot, poll.id)
+    assert result["headline"] == [2, 2] and result["ballots"] == 4
+    assert result["voted_orgs"] == 2
