@@ -48,6 +48,13 @@ def preview(t: Text, draft: polls.Draft) -> str:
     return "\n".join(lines)
 
 
+def reach_line(t: Text, orgs: int, chats: int) -> str:
+    if not orgs:
+        return t("⚠️ No organisation matches: change the audience or the filters.")
+    return t("Organisations reached: {orgs}. Chats: {chats}.", orgs=t.number(orgs),
+             chats=t.number(chats))
+
+
 def filters_text(t: Text, draft: polls.Draft) -> str:
     parts = [v.MX_STATES.get(r, r) for r in draft.regions]
     parts += [t(v.TOPICS[x]) for x in draft.topics if x in v.TOPICS]

@@ -186,8 +186,16 @@ async def save(where: Here, name: str, draft: polls.Draft) -> None:
 
 async def ask(update: Update, where: Here, name: str, draft: polls.Draft,
               reason: str | None = None) -> None:
+    reach = None
+    if name == "confirm":  # the preview says whom the poll reaches (rule T), before Send
+        async with where.rt.db.transaction() as session:
+            reached = await polls.recipients(session, draft.audience())
+        reach = (len({r.org_id for r in reached}), len(reached))
+
     def build(t: Text) -> str:
         text = question(t, name, draft)
+        if reach is not None:
+            text += "\n\n" + render.reach_line(t, *reach)
         return f"{t(reason)}\n\n{text}" if reason else text
 
     await reply(update, where, build, markup=keyboard(where, name))

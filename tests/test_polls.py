@@ -119,6 +119,7 @@ async def test_audience_filters_and_edit(emu: Emulator, make_bot) -> None:
     await ask(emu, c.coord, "kind=foundation")
     preview = await ask(emu, c.coord, "2d")
     assert "Only: Foundation" in preview.text
+    assert "Organisations reached: 1. Chats: 1." in preview.text
     emu.press(c.coord, preview, label="Edit")
     again = await emu.wait_for_bot_message(emu.private_chat(c.coord), after=preview)
     assert again.text.startswith("Let's go through the poll again")
