@@ -3,7 +3,9 @@
 It claims outbox rows just in time (as many as it has free workers), so a crash leaves at most
 `concurrency` rows in `sending`; those are sent again and counted as possibly duplicated. Workers
 send through the application's bot, whose rate limiter is the pacer: the fan-out and the replies
-share one budget. Answers are written in small batches; a multi-part text records each part.
+share one budget. Every write is a group commit (one transaction for whatever the workers handed
+over): a row's answer is committed with its worker's next mark, one commit a delivery, and a
+multi-part text records each part before the next.
 
 Telegram's answers: RetryAfter is handled by the pacer (wait, no attempt spent); ChatMigrated moves
 the chat everywhere and retries at once; Forbidden and "chat not found" mark the row unreachable
