@@ -47,6 +47,9 @@ FIXES: dict[str, str] = {
     "clock_url": "the emulator's clock URL, e.g. http://127.0.0.1:PORT/control/clock, or empty",
     "sweep_interval": "seconds between scheduler sweeps, e.g. 2",
     "poll_timeout": "seconds for each long poll, between 0 and 50",
+    "two_person_rule": "true or false (a second coordinator approves each alert before it goes)",
+    "escalation_lead_hours": "hours before an alert's deadline to re-send it to the silent "
+    "organisations' contacts, e.g. 24 (between 1 and 720)",
 }
 
 
@@ -79,6 +82,8 @@ class Settings(BaseSettings):
     clock_url: str | None = None
     sweep_interval: float = Field(default=2.0, gt=0, le=60)
     poll_timeout: int = Field(default=30, ge=0, le=50)
+    two_person_rule: bool = False
+    escalation_lead_hours: float = Field(default=24.0, ge=1, le=720)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -383,6 +383,18 @@ class Alert(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # issue 8 (follow-through): the second coordinator who approved it (two-person rule; status
+    # `review` while it waits), its corrections (each a fan-out `alert.fix:<id>:<n>`), its
+    # withdrawal, and a statement organisations sign on to.
+    approved_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    corrections: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    statement_es: Mapped[str | None] = mapped_column(Text, nullable=True)
+    statement_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sign_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    min_signatures: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (Index("ix_alerts_status_sent", "status", "sent_at"),)
 
@@ -773,3 +785,21 @@ class DigestSetting(Base):
     hour: Mapped[int] = mapped_column(Integer, default=9)
     covered_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertSignature(Base):
+    """An organisation's signature under an alert's statement (issue 8): once per organisation,
+    by one of its contacts (rule A), under the name the contact chose.
+
+    `signer_id` and `name` are personal (rule Q): /forget clears the signer, the retention purge
+    clears old signers; the signature stays the organisation's.
+    """
+
+    __tablename__ = "alert_signatures"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    signer_id: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -78,9 +78,16 @@ KEPT: list[Kept] = [
     Kept("scheduled_tasks", ("payload",),
          N_("Scheduled work (reminders, closings, digests): internal ids, sometimes a chat id."),
          N_("the bot only"), N_("until done, then purged with the delivery rows")),
-    Kept("alerts", ("title", "body_es", "body_en", "link", "composed_by"),
+    Kept("alerts", ("title", "body_es", "body_en", "link", "composed_by", "approved_by",
+                    "withdraw_reason", "statement_es", "statement_en"),
          N_("Alerts coordinators send: their title, texts and link, and which coordinator wrote "
             "them."), N_("coordinators; the organisations it was sent to read it"), RETENTION),
+    Kept("alert_signatures", ("org_id", "name", "signer_id"),
+         N_("Your organisation's signature under an alert's statement: the name it signs "
+            "under and who signed."), N_("coordinators; a published statement names the "
+                                         "signatories, never a low-profile organisation"),
+         N_("the signature until your organisation uses /exit; who signed until /forget or "
+            "{days} days")),
     Kept("alert_targets", ("chat_id", "org_id"),
          N_("Which chats of which organisations each alert was sent to."), COORDINATORS,
          RETENTION),
