@@ -10,7 +10,8 @@ multi-part text records each part before the next.
 Telegram's answers: RetryAfter is handled by the pacer (wait, no attempt spent); ChatMigrated moves
 the chat everywhere and retries at once; Forbidden and "chat not found" mark the row unreachable
 (and the chat inactive, the person unreachable); other BadRequests fail the row with Telegram's
-reason; time-outs and network errors retry with backoff, and a time-out counts a lost answer.
+reason; time-outs and network errors retry with backoff, and count a lost answer (both may come
+after Telegram applied the send).
 
 Several instances: only the holder of the `sender` lease sends, so they never add up past
 Telegram's limits.
@@ -252,8 +253,9 @@ class Sender:
             except TimedOut:
                 await self._retry(row, "timed out", lost=True, ids=ids, parts_sent=index)
                 return None
-            except NetworkError as exc:
-                await self._retry(row, exc.message, lost=False, ids=ids, parts_sent=index)
+            except NetworkError as exc:  # a connection dropped after the request went out
+                # may have been applied (rule D: network errors count as possibly duplicated)
+                await self._retry(row, exc.message, lost=True, ids=ids, parts_sent=index)
                 return None
             ids.append(message_id)
             index += 1
