@@ -27,7 +27,8 @@ from telegram.ext import (
 )
 
 from bot import i18n
-from bot.db.models import Poll
+from bot.config import Settings
+from bot.db.models import Poll, PollCopy
 from bot.delivery import outbox
 from bot.i18n import Text
 from bot.runtime import runtime_of
@@ -401,16 +402,16 @@ async def publish(where: Here, draft: polls.Draft) -> tuple[int, int, int]:
         return poll.id, len(copies), poll.reached_orgs
 
 
-def copy_message(bot_username: str, poll: Poll, copy: object, recipient: polls.Recipient,
-                 settings: object, now: datetime) -> outbox.Outgoing:
+def copy_message(bot_username: str, poll: Poll, copy: PollCopy, recipient: polls.Recipient,
+                 settings: Settings, now: datetime) -> outbox.Outgoing:
     """One chat's copy: a native poll, or for a ranked poll an announcement with a deep link."""
-    lang = recipient.language or settings.default_language  # type: ignore[attr-defined]
-    timezone = recipient.timezone or settings.timezone  # type: ignore[attr-defined]
+    lang = recipient.language or settings.default_language
+    timezone = recipient.timezone or settings.timezone
     if poll.kind != "ranked":
         return outbox.Outgoing(recipient.chat_id, poll=render.native_poll(poll, now))
     text = i18n.render(lang, timezone, lambda t: render.ranked_announcement(t, poll))
     label = i18n.label(lang, lambda t: t("Rank the options"))
-    url = f"https://t.me/{bot_username}?start=rk_{copy.token}"  # type: ignore[attr-defined]
+    url = f"https://t.me/{bot_username}?start=rk_{copy.token}"
     return outbox.Outgoing(recipient.chat_id, text=text, buttons=[[{"text": label, "url": url}]])
 
 
