@@ -268,7 +268,8 @@ async def bot_worker(spec: dict[str, Any]) -> dict[str, Any]:
     if not sc.limits:
         service.pacer.rate = 100_000
     sender = service.sender
-    timing = {"writes": 0, "write_s": 0.0, "claims": 0, "claim_s": 0.0, "last_write": 0.0}
+    timing = {"writes": 0, "write_s": 0.0, "claims": 0, "claim_s": 0.0, "last_write": 0.0,
+              "write_max_s": 0.0, "claim_max_s": 0.0}
     real_write, real_claim = sender._write, sender._feed
 
     async def timed_write(values: list[dict[str, Any]]) -> None:
@@ -277,14 +278,17 @@ async def bot_worker(spec: dict[str, Any]) -> dict[str, Any]:
         timing["writes"] += 1
         timing["last_write"] = time.perf_counter()
         timing["write_s"] += timing["last_write"] - t
+        timing["write_max_s"] = max(timing["write_max_s"], timing["last_write"] - t)
 
     async def timed_claim(limit: int) -> Any:
         """The sender's read of due rows (a batch for its workers)."""
         t = time.perf_counter()
         rows = await real_claim(limit)
         if rows:
+            took = time.perf_counter() - t
             timing["claims"] += 1
-            timing["claim_s"] += time.perf_counter() - t
+            timing["claim_s"] += took
+            timing["claim_max_s"] = max(timing["claim_max_s"], took)
         return rows
 
     real_sleep = sender._sleep
@@ -301,6 +305,19 @@ async def bot_worker(spec: dict[str, Any]) -> dict[str, Any]:
                 and not sender._queue.empty():
             idle["full_sleeps_with_free_workers"] += 1
 
+    jumps = {"syncs": 0, "back_max_ms": 0.0, "fwd_max_ms": 0.0}
+    real_sync = service.clock.sync
+
+    async def timed_sync() -> None:
+        """How far each re-synchronisation moves the bot's clock (it follows the emulator's)."""
+        before = service.clock.timestamp()
+        await real_sync()
+        jump = 1000 * (service.clock.timestamp() - before)
+        jumps["syncs"] += 1
+        jumps["back_max_ms"] = max(jumps["back_max_ms"], -jump)
+        jumps["fwd_max_ms"] = max(jumps["fwd_max_ms"], jump)
+
+    service.clock.sync = timed_sync  # type: ignore[method-assign]
     sender._write = timed_write  # type: ignore[method-assign]
     sender._feed = timed_claim  # type: ignore[method-assign]
     sender._sleep = timed_sleep  # type: ignore[method-assign]
@@ -315,6 +332,8 @@ async def bot_worker(spec: dict[str, Any]) -> dict[str, Any]:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    if hasattr(service.pacer, "idle_s"):
+        service.pacer.idle_s = 0.0
     t0, cpu0 = time.perf_counter(), time.process_time()
     async with service.db.transaction() as session:
         fanout_id = await outbox.enqueue(
@@ -345,6 +364,11 @@ async def bot_worker(spec: dict[str, Any]) -> dict[str, Any]:
         "bot_429s": getattr(limiter, "hits_429", None),
         "pacer_waited_s": round(service.pacer.waited_s, 1),
         "pacer_window_waits": getattr(service.pacer, "window_waits", None),
+        "pacer_idle_s": round(getattr(service.pacer, "idle_s", 0.0), 2),
+        "clock_syncs": jumps["syncs"], "clock_back_max_ms": round(jumps["back_max_ms"], 1),
+        "clock_fwd_max_ms": round(jumps["fwd_max_ms"], 1),
+        "write_ms_max": round(1000 * timing["write_max_s"], 1),
+        "claim_ms_max": round(1000 * timing["claim_max_s"], 1),
         "claims": timing["claims"], "claim_ms_avg": round(
             1000 * timing["claim_s"] / max(1, timing["claims"]), 2),
         "writes": timing["writes"], "write_ms_avg": round(

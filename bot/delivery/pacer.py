@@ -17,10 +17,12 @@ a second time behind ours).
 - Per group: the same bucket, and at most 20 in any 60 seconds.
 - A 429 pauses everything for `retry_after`: Telegram does not say which limit was hit.
 
-Time is the bot's clock (which follows the emulator's in tests, scale included), so limits cost
-what they cost on the emulator's clock. The arrivals window is measured on a monotonic clock run
-at the bot clock's scale, so that a re-synchronisation of the bot's clock (a jump of a few ms, or
-more after a stall) can never make a second look shorter than it was.
+Time runs at the bot clock's scale (which follows the emulator's in tests), so limits cost what
+they cost on the emulator's clock. The grid and the arrivals window are kept on a monotonic clock
+run at that scale: a re-synchronisation of the bot's clock (a jump of a few ms, or more when its
+answer was late) can neither make a second look shorter than it was nor push every slot after it
+later (the grid would never win that time back). Per-chat budgets and 429 pauses use the bot's
+clock, so a test that moves the emulator's clock moves them too.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Pacer:
         self._mono_at = time.monotonic()
         self._mono = 0.0
         self.waited_s = 0.0
+        self.idle_s = 0.0  # grid time no send asked for (idle, or the senders were late)
         self.window_waits = 0
 
     @property
@@ -129,15 +132,17 @@ class Pacer:
         if ready > now:
             await self.clock.sleep_until(ready)
         while True:
-            now = self.clock.timestamp()
-            if now < self._paused_until:
+            if self.clock.timestamp() < self._paused_until:
                 await self.clock.sleep_until(self._paused_until)
                 continue
-            slot = max(now, self._next)
+            local = self._local()
+            if self._next and local > self._next:  # nobody was waiting for the slot at _next
+                self.idle_s += local - self._next
+            slot = max(local, self._next)
             self._next = slot + self.interval
-            if slot > now:
-                self.waited_s += slot - now
-                await self.clock.sleep_until(slot)
+            if slot > local:
+                self.waited_s += slot - local
+                await asyncio.sleep((slot - local) / self.clock.scale)
             if self.windowed:
                 while (wait := self._window_wait()) is not None:
                     self.window_waits += 1
@@ -159,6 +164,5 @@ class Pacer:
 
     def pause(self, seconds: float) -> None:
         """Telegram answered 429: nothing is sent until `retry_after` has passed."""
-        until = self.clock.timestamp() + seconds
-        self._paused_until = max(self._paused_until, until)
-        self._next = max(self._next, until)
+        self._paused_until = max(self._paused_until, self.clock.timestamp() + seconds)
+        self._next = max(self._next, self._local() + seconds)
