@@ -200,9 +200,9 @@ def coordinators_kind(service: BotService) -> TaskKind:
                 if first not in charts:
                     t = Text(first, zone)
                     labels, values = render.rate_chart_labels(t, found)
+                    axis = t("Organisations reached that answered (percent)")
                     charts[first] = base64.b64encode(poll_chart.draw(
-                        t("Answer rate per week"), labels, values, t("% of organisations reached")
-                    ).png).decode()
+                        t("Answer rate per week"), labels, values, axis).png).decode()
                 t = Text(first, zone)
                 photos.append(outbox.Outgoing(recipient.chat_id, photo={
                     "content_b64": charts[first]}, caption=t("Answer rate to alerts, per week")))

@@ -10,8 +10,9 @@ from bot.db.models import Base, Organisation
 from bot.emulator import Emulator
 from bot.services import membership
 
-# Tables that change on every update or heartbeat whatever the handler does.
-VOLATILE = {"saved_updates", "instances", "leases"}
+# Tables that change on every update or heartbeat whatever the handler does (sent_messages: the
+# bot's own replies in an organisation's chats, kept 48 hours so they can be deleted).
+VOLATILE = {"saved_updates", "instances", "leases", "sent_messages"}
 
 
 async def make_org(service: Any, user_id: int, name: str = "Red Jalisco", *,

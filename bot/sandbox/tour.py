@@ -123,6 +123,7 @@ def poll() -> list[Step]:
         Act("Coco", "Reforma a la Ley de Asociaciones\nFiscalización del SAT\nVigilancia digital"),
         Act("Coco", press="Opción única"), Act("Coco", press="Un voto por organización"),
         Act("Coco", press="No"), Act("Coco", press="Todas las organizaciones"),
+        Act("Coco", "all"),
         Act("Coco", "2d"),
         Act("Coco", press="Enviar"),
         Vote("Ana", [1], chat="Red Jalisco (grupo)"),
