@@ -35,7 +35,14 @@ from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
 from bot.services import health, maintenance
-from handlers import action_tasks, alert_tasks, digests, poll_tasks, solidarity_tasks
+from handlers import (
+    action_tasks,
+    alert_escalation,
+    alert_tasks,
+    digests,
+    poll_tasks,
+    solidarity_tasks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +104,8 @@ class BotService:
                              concurrency=send_concurrency or settings.send_concurrency,
                              on_progress=self.progress.tick)
         self.scheduler.register(alert_tasks.nudge_kind(self.db, settings, self.sender.wake))
+        for kind in alert_escalation.task_kinds(self.db, settings, self.sender.wake):  # issue 8
+            self.scheduler.register(kind)
         for kind in digests.task_kinds(self):  # member and coordinators' digests (issue 11)
             self.scheduler.register(kind)
         for kind in action_tasks.task_kinds(self):  # actions' reminders (issue 10)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -26,8 +26,7 @@ from bot import i18n
 from bot.db.models import Alert
 from bot.delivery.split import split_html
 from bot.i18n import Text
-from bot.scheduler import schedule
-from bot.services import alerts, conversations
+from bot.services import alert_review, alerts, conversations
 from bot.services import vocabulary as v
 from bot.services.alert_render import ASK, AUDIENCE, SEVERITY, alert_text, region_name
 from bot.services.roles import Role
@@ -39,7 +38,8 @@ from handlers.alert_actions import (
     answer_buttons,
     capacity_buttons,
 )
-from handlers.alert_tasks import NUDGE_KIND
+from handlers.alert_review import ask_approval, flag_urgent
+from handlers.alert_tasks import schedule_followups
 from handlers.buttons import on
 from handlers.callback_data import action, encode
 from handlers.common import Here, anonymous_refusal, here, reply
@@ -617,16 +617,21 @@ async def send_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     settings = where.rt.settings
     now = where.rt.clock.now()
+    if settings.two_person_rule:
+        async with where.rt.db.reader() as session:
+            draft = await alerts.draft_of(session, pressed.alert, where.user_id)
+            wait = draft is not None and alert_review.needs_approval(True, draft)
+        if wait:
+            await ask_approval(update, where, pressed.alert)
+            return
     async with where.rt.db.transaction() as session:
         sent = await alerts.send(session, pressed.alert, where.user_id, now,
                                  alert_copy(settings.timezone), settings.default_language,
                                  report_chat_id=where.chat_id)
         if sent is not None and sent.first:
-            alert = await alerts.get(session, pressed.alert)
-            assert alert is not None
-            if alert.severity == "urgent" and alert.auto_nudge_hours and alert.asks:
-                await schedule(session, NUDGE_KIND, now + timedelta(hours=alert.auto_nudge_hours),
-                               {"alert": alert.id}, dedupe_key=f"{NUDGE_KIND}:{alert.id}")
+            await schedule_followups(session, pressed.alert, now, settings)
+            if settings.two_person_rule:
+                await flag_urgent(session, where, pressed.alert)
             await conversations.finish(session, where.chat_id, where.user_id)
     if sent is None:
         await stale(update, where)

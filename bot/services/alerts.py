@@ -204,6 +204,12 @@ async def reach(session: AsyncSession, alert: Alert, default_language: str) -> R
                  len(reached_orgs - with_group))
 
 
+async def languages(session: AsyncSession,
+                    chat_ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """Each chat's language choice (else its person's) and time zone (escalation's re-send)."""
+    return await _languages(session, chat_ids)
+
+
 async def _languages(session: AsyncSession,
                      chat_ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
     """Each chat's own language choice, else (private) its person's Telegram language; and
@@ -244,22 +250,27 @@ class Sent:
 
 async def send(session: AsyncSession, alert_id: int, user_id: int, now: datetime,
                render: Render, default_language: str,
-               report_chat_id: int | None = None) -> Sent | None:
+               report_chat_id: int | None = None, *, approving: bool = False) -> Sent | None:
     """Mark the draft sent and put one copy per target chat in the outbox, in one transaction.
 
     A second Send finds the alert sent and returns the first fan-out (`first=False`); None when
-    the alert is unknown, someone else's draft, or not ready."""
+    the alert is unknown, someone else's draft, or not ready. `approving`: a second coordinator
+    approves an alert waiting in `review` (two-person rule) — never its composer."""
     alert = await session.get(Alert, alert_id)
     if alert is None:
         return None
     if alert.status == "sent" and alert.fanout_id is not None:
         orgs, chats = await target_counts(session, alert_id)
         return Sent(alert_id, int(alert.fanout_id), orgs, chats, first=False)
-    if alert.composed_by != user_id or not ready(alert):
+    if approving:
+        if alert.status != "review" or alert.composed_by == user_id or not ready(alert):
+            return None
+    elif alert.composed_by != user_id or not ready(alert):
         return None
-    won = await session.execute(update(Alert).where(Alert.id == alert_id,
-                                                    Alert.status == "draft")
-                                .values(status="sent", sent_at=now, updated_at=now))
+    won = await session.execute(update(Alert).where(
+        Alert.id == alert_id, Alert.status == ("review" if approving else "draft"))
+        .values(status="sent", sent_at=now, updated_at=now,
+                approved_by=user_id if approving else None))
     if not won.rowcount:
         return None
     found = await reach(session, alert, default_language)
