@@ -40,6 +40,10 @@ class Outgoing:
     photo: dict[str, Any] | None = None
     caption: str | None = None
     disable_preview: bool = True
+    # A correction: {"message_ids": [the chat's earlier copy, one per part], "stale": "<html>"
+    # for a part left over that can no longer be deleted}; `text` replaces that copy
+    # (bot/delivery/edits.py).
+    edit: dict[str, Any] | None = None
 
     def payload(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "chat_id" and v not in (None, [])}

@@ -36,6 +36,7 @@ from telegram.ext import Application
 from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import OutboxRow
+from bot.delivery import edits
 from bot.delivery.split import split_html
 from bot.liveness import Liveness
 from bot.services import chats
@@ -257,7 +258,8 @@ class Sender:
                 # may have been applied (rule D: network errors count as possibly duplicated)
                 await self._retry(row, exc.message, lost=True, ids=ids, parts_sent=index)
                 return None
-            ids.append(message_id)
+            if message_id:  # an edit's deleted or stale part keeps no id (bot/delivery/edits.py)
+                ids.append(message_id)
             index += 1
             if index < len(requests):  # a part landed: record it before the next one
                 await self._write([self._values(row, "sending", None, ids, parts_sent=index,
@@ -272,6 +274,8 @@ class Sender:
         about a sixth of the bot's CPU per send, and the outbox needs only its message id.
         """
         bot = self.application.bot
+        if method in edits.METHODS:  # corrections: edit or delete an earlier copy's parts
+            return await edits.run(bot, method, chat_id, kwargs)
         if method == "sendMessage":
             result = await bot._post(method, {"chat_id": chat_id, **kwargs})
             return int(result["message_id"])
@@ -391,6 +395,8 @@ def plan(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     markup = None
     if payload.get("buttons"):
         markup = InlineKeyboardMarkup.de_json({"inline_keyboard": payload["buttons"]}, None)
+    if payload.get("edit"):  # a correction of an earlier copy (bot/delivery/edits.py)
+        return edits.plan(payload, markup)
     if payload.get("poll"):
         return [("sendPoll", {**payload["poll"], **common, "reply_markup": markup})]
     for kind, method in (("document", "sendDocument"), ("photo", "sendPhoto")):
