@@ -13,9 +13,17 @@ from typing import Any
 from bot import i18n
 from bot.db.models import Alert
 from bot.delivery.outbox import Outgoing
-from bot.services import alerts
+from bot.services import alert_corrections, alerts
 from bot.services import vocabulary as v
-from bot.services.alert_render import alert_text, ask_label, nudge_text
+from bot.services.alert_render import (
+    alert_text,
+    ask_label,
+    corrected_text,
+    nudge_text,
+    render_each,
+    stale_part,
+    withdrawn_text,
+)
 from handlers.callback_data import action, encode
 
 
@@ -95,5 +103,26 @@ def nudge_copy(default_timezone: str) -> alerts.Render:
                                         target.timezone or default_timezone),
                         buttons=answer_buttons(alert, target.language) or None,
                         protect_content=target.protect)
+
+    return render
+
+
+def fix_copy(default_timezone: str) -> alert_corrections.Render:
+    """A chat's copy after a correction or a withdrawal: its earlier message ids edited (the
+    answer buttons stay under a corrected alert, go with a withdrawn one)."""
+
+    def render(alert: Alert, copy: alert_corrections.Copy) -> Outgoing:
+        zone = default_timezone
+        if alert.withdrawn_at is not None:
+            text, buttons = withdrawn_text(alert, copy.language, zone), None
+        else:
+            text = corrected_text(alert, copy.language, zone)
+            buttons = answer_buttons(alert, copy.language) or None
+        edit = None
+        if copy.message_ids:
+            edit = {"message_ids": list(copy.message_ids),
+                    "stale": render_each(copy.language, zone, stale_part)}
+        return Outgoing(copy.chat_id, text=text, buttons=buttons, protect_content=copy.protect,
+                        edit=edit)
 
     return render

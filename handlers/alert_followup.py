@@ -21,6 +21,7 @@ from bot.services.alert_render import ASK, ICON, region_name
 from bot.services.roles import Role
 from bot.services.visibility import shown_name
 from handlers.alert_actions import nudge_copy
+from handlers.alert_fix import follow_through_buttons
 from handlers.buttons import on
 from handlers.callback_data import action, encode
 from handlers.common import Here, anonymous_refusal, here, reply
@@ -128,6 +129,14 @@ def status_text(t: Text, s: alerts.Status) -> str:
           orgs=t.number(s.orgs), chats=t.number(s.chats)),
         "",
     ]
+    if alert.withdrawn_at is not None:
+        lines.append(t("⛔ Withdrawn {when}: {reason}", when=t.datetime(alert.withdrawn_at,
+                                                                        "short"),
+                       reason=alert.withdraw_reason or "—"))
+    elif alert.corrections:
+        lines.append(t("✏️ Corrected {n} times, last {when}.", n=t.number(alert.corrections),
+                       when=t.datetime(alert.corrected_at, "short")
+                       if alert.corrected_at else "—"))
     if s.delivery is not None:
         lines += delivery_lines(t, t("Delivery"), s.delivery)
     if s.nudge is not None:
@@ -179,16 +188,16 @@ async def show_status(update: Update, where: Here, alert_id: int) -> bool:
         found = await alerts.status(session, alert_id)
     if found is None:
         return False
-    markup = None
-    if found.alert.asks and found.silent and found.nudge is None:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-            where.t("Remind those who have not answered"),
-            callback_data=encode(AlertNudgePress(alert_id)))],
-            [InlineKeyboardButton(where.t("Refresh"),
-                                  callback_data=encode(AlertStatusPress(alert_id)))]])
-    else:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-            where.t("Refresh"), callback_data=encode(AlertStatusPress(alert_id)))]])
+    t = where.t
+    rows = []
+    if found.alert.asks and found.silent and found.nudge is None \
+            and found.alert.withdrawn_at is None:
+        rows.append([InlineKeyboardButton(t("Remind those who have not answered"),
+                                          callback_data=encode(AlertNudgePress(alert_id)))])
+    rows += follow_through_buttons(t, found.alert)
+    rows.append([InlineKeyboardButton(t("Refresh"),
+                                      callback_data=encode(AlertStatusPress(alert_id)))])
+    markup = InlineKeyboardMarkup(rows)
     await reply(update, where, lambda t: status_text(t, found), markup=markup)
     return True
 

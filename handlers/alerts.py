@@ -26,7 +26,7 @@ from bot import i18n
 from bot.db.models import Alert
 from bot.delivery.split import split_html
 from bot.i18n import Text
-from bot.services import alert_review, alerts, conversations
+from bot.services import alert_review, alert_statements, alerts, conversations
 from bot.services import vocabulary as v
 from bot.services.alert_render import ASK, AUDIENCE, SEVERITY, alert_text, region_name
 from bot.services.roles import Role
@@ -39,6 +39,7 @@ from handlers.alert_actions import (
     capacity_buttons,
 )
 from handlers.alert_review import ask_approval, flag_urgent
+from handlers.alert_sign import start_signing
 from handlers.alert_tasks import schedule_followups
 from handlers.buttons import on
 from handlers.callback_data import action, encode
@@ -49,11 +50,14 @@ log = logging.getLogger(__name__)
 
 FLOW = "alert"
 ORDER = ("title", "body_es", "body_en", "severity", "topics", "regions", "audience", "kinds",
-         "link", "deadline", "asks", "nudge", "preview")
+         "link", "deadline", "asks", "statement_es", "statement_en", "sign_deadline",
+         "min_signatures", "nudge", "preview")
+STATEMENT_STEPS = ("statement_es", "statement_en", "sign_deadline", "min_signatures")
 CHOICE_STEPS = ("severity", "audience", "nudge")
 TOGGLE_STEPS = ("topics", "regions", "kinds", "asks")
-DONE_STEPS = ("body_es", "body_en", "topics", "regions", "kinds", "link", "deadline", "asks")
-TEXT_STEPS = ("title", "body_es", "body_en", "link", "deadline")
+DONE_STEPS = ("body_es", "body_en", "topics", "regions", "kinds", "link", "deadline", "asks",
+              *STATEMENT_STEPS)
+TEXT_STEPS = ("title", "body_es", "body_en", "link", "deadline", *STATEMENT_STEPS)
 EDITABLE = ("title", "body_es", "body_en", "severity", "topics", "regions", "audience", "link",
             "deadline", "asks")
 REGIONS: tuple[str, ...] = ("MX", *sorted(v.MX_STATES, key=lambda c: v.MX_STATES[c]),
@@ -172,6 +176,20 @@ def question(t: Text, name: str, alert: Alert) -> str:
                  "zone), or press Skip.")
     if name == "asks":
         return t("Which answers should organisations give? Choose any, then press Done.")
+    if name == "statement_es":
+        return t("“We sign on” is asked: send the <b>statement</b> organisations sign, in "
+                 "<b>Spanish</b> (several messages are joined), then press Done. Press Done "
+                 "right away for no Spanish statement (with no statement at all, “We sign on” "
+                 "is an answer like the others).")
+    if name == "statement_en":
+        return t("The statement in <b>English</b>, then Done (Done right away: English chats "
+                 "get the Spanish one).")
+    if name == "sign_deadline":
+        return t("Until when can organisations sign? Send it as 2026-12-31 or 2026-12-31 18:00 "
+                 "(your time zone), or press Skip.")
+    if name == "min_signatures":
+        return t("How many signatures must there be before the statement is published? Send a "
+                 "number, or press Skip (one is enough).")
     return t("Should I remind the organisations that have not answered, automatically?")
 
 
@@ -199,10 +217,10 @@ def chosen(name: str, alert: Alert) -> list[str]:
 
 def keyboard(where: Here, name: str, alert: Alert) -> InlineKeyboardMarkup | None:
     t = where.t
-    if name in ("link", "deadline"):
+    if name in ("link", "deadline", "sign_deadline", "min_signatures"):
         return InlineKeyboardMarkup([[InlineKeyboardButton(
             t("Skip"), callback_data=encode(AlertDone(name)))]])
-    if name in ("body_es", "body_en"):
+    if name in ("body_es", "body_en", "statement_es", "statement_en"):
         return InlineKeyboardMarkup([[InlineKeyboardButton(
             t("Done"), callback_data=encode(AlertDone(name)))]])
     choices = options(t, name)
@@ -251,7 +269,11 @@ def next_step(current: str, alert: Alert, editing: bool) -> str:
         name = ORDER[index]
         skip_kinds = name == "kinds" and alert.audience != "kinds"
         skip_nudge = name == "nudge" and (alert.severity != "urgent" or not alert.asks)
-        if not (skip_kinds or skip_nudge):
+        skip_statement = name in STATEMENT_STEPS and (
+            "sign_on" not in (alert.asks or [])
+            or (name in ("sign_deadline", "min_signatures")
+                and not (alert.statement_es or alert.statement_en)))
+        if not (skip_kinds or skip_nudge or skip_statement):
             return name
         index += 1
 
@@ -401,6 +423,8 @@ async def answer_body(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
 
 step(FLOW, "body_es")(answer_body)
 step(FLOW, "body_en")(answer_body)
+step(FLOW, "statement_es")(answer_body)
+step(FLOW, "statement_en")(answer_body)
 
 
 @step(FLOW, "link")
@@ -446,6 +470,38 @@ async def answer_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, wh
             "2026-12-31 18:00."))
         return
     await go_on(update, where, flow, alert, deadline=deadline)
+
+
+@step(FLOW, "sign_deadline")
+async def answer_sign_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                               text: str) -> None:
+    loaded = await load(where)
+    if loaded is None or where.role is not Role.COORDINATOR:
+        return
+    flow, alert = loaded
+    deadline = parse_deadline(text, where.timezone)
+    if deadline is None or deadline <= where.rt.clock.now():
+        await ask(update, where, flow, alert, lambda t: t(
+            "I could not read a date in the future there. Write it as 2026-12-31 or "
+            "2026-12-31 18:00."))
+        return
+    await go_on(update, where, flow, alert, sign_deadline=deadline)
+
+
+@step(FLOW, "min_signatures")
+async def answer_min_signatures(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                                where: Here, text: str) -> None:
+    loaded = await load(where)
+    if loaded is None or where.role is not Role.COORDINATOR:
+        return
+    flow, alert = loaded
+    minimum = alert_statements.parse_minimum(text)
+    if minimum is None:
+        await ask(update, where, flow, alert, lambda t: t(
+            "Please send a whole number between 1 and {n}.",
+            n=t.number(alert_statements.MAX_MINIMUM)))
+        return
+    await go_on(update, where, flow, alert, min_signatures=minimum)
 
 
 async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
@@ -543,6 +599,9 @@ async def done(update: Update, where: Here, flow: Flow, alert: Alert) -> None:
         values["link"] = None
     if flow.step == "asks" and not alert.asks:
         values["auto_nudge_hours"] = None
+    if flow.step == "asks" and "sign_on" not in (alert.asks or []):
+        values.update(statement_es=None, statement_en=None, sign_deadline=None,
+                      min_signatures=None)
     await go_on(update, where, flow, alert, **values)
 
 
@@ -566,6 +625,9 @@ def summary(t: Text, alert: Alert, reach: alerts.Reach) -> str:
     lines.append(t("Audience: {value}", value=audience))
     asks = ", ".join(t(ASK[k]) for k in alert.asks or [] if k in ASK) or t("none")
     lines.append(t("Answers asked: {value}", value=asks))
+    if alert_statements.has_statement(alert):
+        lines.append(t("A statement to sign; at least {n} signatures before it is published.",
+                       n=t.number(alert.min_signatures or 1)))
     if alert.auto_nudge_hours and alert.severity == "urgent" and alert.asks:
         lines.append(t("Automatic reminder to the silent ones after {n} hours.",
                        n=alert.auto_nudge_hours))
@@ -753,6 +815,13 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     kind = "can_help" if isinstance(pressed, CapacityPress) else pressed.kind
     capacity = pressed.capacity if isinstance(pressed, CapacityPress) else None
+    if kind == "sign_on":
+        async with where.rt.db.reader() as session:
+            alert = await alerts.get(session, pressed.alert)
+            statement = alert is not None and alert_statements.has_statement(alert)
+        if statement:  # signing a statement: the name and a confirmation, in private
+            await start_signing(update, where, pressed.alert)
+            return
     async with where.rt.db.transaction() as session:
         result = await alerts.answer(session, pressed.alert, where.chat_id, where.private,
                                      where.user_id, kind, where.rt.clock.now(), capacity)

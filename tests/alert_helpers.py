@@ -99,7 +99,7 @@ async def compose(emu: Emulator, coord: Any, *, title: str, es: list[str] | None
                   audience: str = "All organisations", kinds: tuple[str, ...] = (),
                   link: str | None = None, deadline: str | None = None,
                   asks: tuple[str, ...] | None = None, nudge: str | None = None,
-                  words: dict[str, str] = EN) -> tuple[Any, Any]:
+                  words: dict[str, str] = EN, **statement: Any) -> tuple[Any, Any]:
     """Answer /alert as the coordinator; returns (preview message, summary with Send)."""
     m = await ask(emu, coord, "/alert")
     m = await ask(emu, coord, title)
@@ -111,7 +111,8 @@ async def compose(emu: Emulator, coord: Any, *, title: str, es: list[str] | None
     m = await press(emu, coord, m, words["done"])
     return await finish_compose(emu, coord, m, severity=severity, topics=topics,
                                 regions=regions, audience=audience, kinds=kinds, link=link,
-                                deadline=deadline, asks=asks, nudge=nudge, words=words)
+                                deadline=deadline, asks=asks, nudge=nudge, words=words,
+                                **statement)
 
 
 async def finish_compose(emu: Emulator, coord: Any, m: Any, *, severity: str = "Information",
@@ -119,8 +120,12 @@ async def finish_compose(emu: Emulator, coord: Any, m: Any, *, severity: str = "
                          audience: str = "All organisations", kinds: tuple[str, ...] = (),
                          link: str | None = None, deadline: str | None = None,
                          asks: tuple[str, ...] | None = None, nudge: str | None = None,
-                         words: dict[str, str] = EN) -> tuple[Any, Any]:
-    """Answer the composer from its severity question (`m`) to the preview."""
+                         words: dict[str, str] = EN, statement_es: list[str] | None = None,
+                         statement_en: list[str] | None = None,
+                         sign_deadline: str | None = None,
+                         min_signatures: str | None = None) -> tuple[Any, Any]:
+    """Answer the composer from its severity question (`m`) to the preview. With "We sign on"
+    asked, the statement steps follow (Done right away: no statement)."""
     m = await press(emu, coord, m, severity)
     for label in topics:
         await toggle(emu, coord, m, label)
@@ -141,6 +146,16 @@ async def finish_compose(emu: Emulator, coord: Any, m: Any, *, severity: str = "
         for label in set(asks) ^ current:
             await toggle(emu, coord, m, label)
     m = await press(emu, coord, m, words["done"])
+    if asks is not None and ({"We sign on", "Nos sumamos"} & set(asks)):
+        for parts in (statement_es, statement_en):
+            for part in parts or []:
+                m = await ask(emu, coord, part)
+            m = await press(emu, coord, m, words["done"])
+        if statement_es or statement_en:
+            m = await (ask(emu, coord, sign_deadline) if sign_deadline
+                       else press(emu, coord, m, words["skip"]))
+            m = await (ask(emu, coord, min_signatures) if min_signatures
+                       else press(emu, coord, m, words["skip"]))
     if nudge is not None:
         m = await press(emu, coord, m, nudge)
     summary = await text_after(emu, emu.private_chat(coord), words["reach"], m.message_id)

@@ -7,6 +7,8 @@ buttons are the caller's business (handlers/alert_actions.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from babel import Locale
 
 from bot.db.models import Alert
@@ -64,9 +66,23 @@ def section(t: Text, alert: Alert, body: str) -> str:
     if alert.regions:
         lines.append(t("Regions: {value}", value=", ".join(
             region_name(t, r) for r in alert.regions)))
+    statement = statement_for(alert, t.lang)
+    if statement and "sign_on" in (alert.asks or []):
+        lines += ["", t("✍️ <b>Statement to sign</b>:"), escape(statement)]
+        if alert.sign_deadline is not None:
+            lines.append(t("Signing closes {date}.", date=t.datetime(alert.sign_deadline,
+                                                                    "short")))
+        lines.append("")
     if alert.asks:
         lines.append(t("Please answer for your organisation with the buttons below."))
     return "\n".join(lines).rstrip()
+
+
+def statement_for(alert: Alert, lang: str) -> str:
+    """The statement in `lang`, or the other language's when it has none."""
+    own = alert.statement_en if lang == "en" else alert.statement_es
+    other = alert.statement_es if lang == "en" else alert.statement_en
+    return own or other or ""
 
 
 def body_for(alert: Alert, lang: str) -> str:
@@ -101,3 +117,38 @@ def nudge_text(alert: Alert, choice: str, timezone: str) -> str:
         return BOTH_SEPARATOR.join(nudge_section(Text(lang, timezone), alert)
                                    for lang in LANGUAGES)
     return nudge_section(Text(choice if choice in LANGUAGES else "es", timezone), alert)
+
+
+def corrected_mark(t: Text, alert: Alert) -> str:
+    return t("✏️ <b>Corrected</b> on {date}: this replaces the earlier text.",
+             date=t.datetime(alert.corrected_at, "short") if alert.corrected_at else "—")
+
+
+def corrected_text(alert: Alert, choice: str, timezone: str) -> str:
+    """A corrected alert: the visible mark, then the alert as it now reads."""
+    return render_each(choice, timezone, lambda t: corrected_mark(t, alert)) + "\n\n" + \
+        alert_text(alert, choice, timezone)
+
+
+def withdrawn_section(t: Text, alert: Alert) -> str:
+    return "\n".join([
+        t("⛔ <b>Withdrawn</b> on {date}: the coordinators withdrew this alert.",
+          date=t.datetime(alert.withdrawn_at, "short") if alert.withdrawn_at else "—"),
+        f"<s>{escape(alert.title)}</s>",
+        t("Why: {reason}", reason=alert.withdraw_reason or "—"),
+    ])
+
+
+def withdrawn_text(alert: Alert, choice: str, timezone: str) -> str:
+    return render_each(choice, timezone, lambda t: withdrawn_section(t, alert))
+
+
+def stale_part(t: Text) -> str:
+    return t("✏️ This part of the alert was removed when it was corrected; the corrected text "
+             "is above.")
+
+
+def render_each(choice: str, timezone: str, build: Callable[[Text], str]) -> str:
+    if choice == "both":
+        return BOTH_SEPARATOR.join(build(Text(lang, timezone)) for lang in LANGUAGES)
+    return build(Text(choice if choice in LANGUAGES else "es", timezone))

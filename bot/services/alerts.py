@@ -320,7 +320,7 @@ async def nudge(session: AsyncSession, alert_id: int, now: datetime, render: Ren
     """One reminder to the silent organisations' chats, once per alert (the fan-out's key makes
     a second press, a replayed update or the automatic nudge after a manual one a no-op)."""
     alert = await session.get(Alert, alert_id)
-    if alert is None or alert.status != "sent" or not alert.asks:
+    if alert is None or alert.status != "sent" or not alert.asks or alert.withdrawn_at:
         return None
     if alert.nudge_fanout_id is not None:
         return Nudged(int(alert.nudge_fanout_id), 0, 0, first=False)
@@ -358,7 +358,8 @@ async def answer(session: AsyncSession, alert_id: int, chat_id: int, private: bo
     the chat and the presser come from Telegram, and an alert that did not reach the
     organisation changes nothing."""
     alert = await session.get(Alert, alert_id)
-    if (alert is None or alert.status != "sent" or kind not in (alert.asks or [])
+    if (alert is None or alert.status != "sent" or alert.withdrawn_at is not None
+            or kind not in (alert.asks or [])
             or (capacity is not None and (kind != "can_help" or capacity not in v.CAPACITIES))):
         return Answered(Outcome.INVALID)
     contact_org = None
