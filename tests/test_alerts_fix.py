@@ -184,3 +184,32 @@ async def test_past_48_hours_then_withdrawn(emu: Emulator, make_bot) -> None:
                            "acknowledge")
     await emu.wait_for(lambda: q.answered)
     assert q.answer_text == "Este botón ya no es válido."
+
+
+async def test_an_orphan_copy_is_counted_and_left(emu: Emulator, make_bot) -> None:
+    """A copy whose send's answer was lost (rule D) has no known message id: the correction
+    counts it for the coordinator and edits the copy it knows."""
+    coord = emu.add_user("Coord", language_code="en")
+    bot = await make_bot(coordinator_ids=(coord.id,), read_timeout=1.0)
+    await started(emu, coord)
+    alfa = await add_org(emu, bot, "Alfa")
+    emu.faults.hold = 1.5
+    lost = emu.faults.add("lost", methods={"sendMessage"}, chats={alfa.groups[0].id}, count=1)
+    _, summary = await compose(emu, coord, title="Ley", es=["Texto original."])
+    alert = await send(emu, bot, coord, summary)
+    assert lost.fired == 1
+    assert len(alert_copies(emu, alfa.groups[0], "Texto original.")) == 2
+    status = await open_status(emu, coord, ("Recent alerts", "Status 1", "Answered: 0 of 1"))
+    chat = emu.private_chat(coord)
+    emu.press(coord, status, label="Correct")
+    m = await text_after(emu, chat, "Correcting the alert", status.message_id)
+    m = await text_after(emu, chat, "Added.", emu.send(coord, "Texto corregido.").message_id)
+    emu.press(coord, m, label="Done")
+    m = await text_after(emu, chat, "corrected text in English", m.message_id)
+    emu.press(coord, m, label="Done")
+    told = await text_after(emu, chat, "I will correct the alert in 1 chats.", m.message_id)
+    assert "1 copies cannot be reached" in told.text
+    emu.press(coord, told, label="Send the correction")
+    await finished(bot, await fix_fanout(bot, alert.id, 1))
+    orphan, edited = [m for m in emu.bot_messages(alfa.groups[0]) if "Ley" in (m.text or "")]
+    assert "Texto original." in orphan.text and "Texto corregido." in edited.text

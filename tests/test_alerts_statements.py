@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.db.models import AlertAnswer, AlertSignature
+from bot.db.models import Alert, AlertAnswer, AlertSignature, AlertTarget
 from bot.emulator import Emulator
+from bot.services import alert_statements, erasure
 from tests.alert_helpers import (
     add_org,
     alert_copies,
@@ -147,3 +148,43 @@ async def test_a_statement_signed_by_three_and_published(emu: Emulator, make_bot
     after = await snapshot(bot)
     for table in ("alerts", "alert_signatures", "alert_answers", "conversations"):
         assert after[table] == before[table], table
+
+
+async def test_signatures_forget_exit_and_retention(emu: Emulator, make_bot) -> None:
+    """Rule Q: /forget leaves the signature the organisation's without its signer; an exit
+    leaves no signature of the organisation; the retention purge drops old signers."""
+    bot = await make_bot()
+    alfa = await add_org(emu, bot, "Alfa")
+    beta = await add_org(emu, bot, "Beta")
+    gamma = await add_org(emu, bot, "Gamma")
+    now = bot.clock.now()
+    async with bot.db.transaction() as session:
+        alert = Alert(title="Carta", body_es="Texto.", severity="info", topics=[], regions=[],
+                      audience="all", kinds=[], asks=["sign_on"], status="sent",
+                      strangers_erased=0, statement_es="Declaración.", created_at=now,
+                      sent_at=now, updated_at=now)
+        session.add(alert)
+        await session.flush()
+        alert_id = alert.id
+        for org in (alfa, beta, gamma):
+            session.add(AlertTarget(alert_id=alert_id, chat_id=org.groups[0].id, org_id=org.id,
+                                    language="es"))
+    async with bot.db.transaction() as session:
+        for org in (alfa, beta, gamma):
+            done = await alert_statements.sign(session, alert_id, org.contact.id, org.name, now)
+            assert done.can is alert_statements.Can.SIGN
+        again = await alert_statements.sign(session, alert_id, alfa.contact.id, "Otra", now)
+        assert again.can is alert_statements.Can.SIGNED and again.signed_as == "Alfa"
+    async with bot.db.transaction() as session:
+        await erasure.forget_person(session, alfa.contact.id, now)
+        await erasure.exit_org(session, beta.id, now)
+    async with bot.db.sessions() as session:
+        rows = {(r.org_id, r.name, r.signer_id) for r in
+                (await session.execute(select(AlertSignature))).scalars()}
+    assert rows == {(alfa.id, "Alfa", None), (gamma.id, "Gamma", gamma.contact.id)}
+    async with bot.db.transaction() as session:
+        await erasure.purge_retained(session, now + timedelta(days=181), 180)
+    async with bot.db.sessions() as session:
+        rows = {(r.org_id, r.signer_id) for r in
+                (await session.execute(select(AlertSignature))).scalars()}
+    assert rows == {(alfa.id, None), (gamma.id, None)}
