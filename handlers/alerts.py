@@ -653,7 +653,13 @@ async def preview(update: Update, where: Here, alert: Alert) -> None:
         InlineKeyboardButton(t("Edit"), callback_data=encode(AlertEdit(alert.id))),
         InlineKeyboardButton(t("Cancel"), callback_data=encode(AlertCancel(alert.id))),
     ]])
-    await reply(update, where, lambda tt: summary(tt, alert, reach), markup=controls)
+    review = where.rt.settings.two_person_rule and alert_review.needs_approval(True, alert)
+    await reply(update, where, lambda tt: summary(tt, alert, reach) + (
+        "\n" + two_person_note(tt) if review else ""), markup=controls)
+
+
+def two_person_note(t: Text) -> str:
+    return t("Two-person rule: Send asks another coordinator to approve it first.")
 
 
 @on(PreviewPress)

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from bot.db.models import Fanout, ScheduledTask
 from bot.emulator import Emulator
-from bot.services import alerts
+from bot.services import alert_corrections, alerts
+from handlers.alert_actions import fix_copy
 from tests.action_helpers import advance_to
 from tests.alert_helpers import (
     add_org,
@@ -101,6 +102,21 @@ async def test_escalation_follows_the_clock(emu: Emulator, make_bot) -> None:
     assert "Lambda" not in everything_read(emu, readers)
     assert {k: s for k, (_, s) in (await tasks(bot)).items()} == {
         "alerts.escalate": "done", "alerts.overdue": "done"}
+
+    # a correction reaches the re-sent copies too (their own line of fan-outs)
+    async with bot.db.transaction() as session:
+        await alert_corrections.apply(session, alert.id, bot.clock.now(),
+                                      fix_copy(bot.settings.timezone), "es",
+                                      body_es="Texto corregido.", body_en="Corrected text.")
+    bot.sender.wake()
+    fixed = await eventually(lambda: fanout(bot, f"alert.fix.e:{alert.id}:1"),
+                             what="the re-sent copies' correction")
+    await finished(bot, fixed)
+    assert set(await outbox_chats(bot, fixed)) == {alfa.contact.id, low.contact.id}
+    again = emu.message(copy)
+    assert again.text.startswith("✏️ Corregida el ") and "Texto corregido." in again.text
+    [in_alfa] = emu.bot_messages(alfa.groups[0])
+    assert "Texto corregido." in in_alfa.text
 
 
 async def test_a_late_resend_is_missed_but_the_flag_runs(emu: Emulator, make_bot) -> None:

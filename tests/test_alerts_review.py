@@ -41,6 +41,7 @@ async def test_a_second_coordinator_approves_never_the_composer(emu: Emulator,
 
     _, summary = await compose(emu, ann, title="Reforma", es=["Texto de la reforma."],
                                en=["Text of the reform."])
+    assert "Two-person rule: Send asks another coordinator to approve it first." in summary.text
     emu.press(ann, summary, label="Send")
     told = await text_after(emu, emu.private_chat(ann), "for approval", summary.message_id)
     assert "two-person rule" in told.text
