@@ -20,7 +20,7 @@ from bot import i18n
 from bot.db.models import Alert
 from bot.delivery import outbox
 from bot.i18n import Text
-from bot.services import alert_review, alerts, approvals
+from bot.services import alert_review, alerts, approvals, conversations
 from bot.services.alert_render import alert_text
 from bot.services.roles import Role
 from handlers.alert_actions import alert_copy
@@ -176,6 +176,11 @@ async def approve_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                      report_chat_id=composer or where.chat_id, approving=True)
             if sent is not None and sent.first:
                 await schedule_followups(session, pressed.alert, now, settings)
+                if composer is not None:  # the composer's flow on this alert is over
+                    state = await conversations.current(session, composer, composer, now)
+                    if state is not None and state.flow == "alert" \
+                            and int(state.data.get("alert") or 0) == pressed.alert:
+                        await conversations.finish(session, composer, composer)
     if own:
         log.info("alerts.review_own_refused alert=%d", pressed.alert)
         await query.answer(composer_refusal(where.t), show_alert=True)

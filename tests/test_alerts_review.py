@@ -77,6 +77,7 @@ async def test_a_second_coordinator_approves_never_the_composer(emu: Emulator,
     await emu.wait_for(lambda: q.answered)
     alert = await eventually(lambda: last_alert(bot, sent=True), what="the alert sent")
     assert alert.approved_by == bea.id and alert.composed_by == ann.id
+    assert (await snapshot(bot))["conversations"] == []  # the composer's flow ended
     await finished(bot, alert.fanout_id)
     await progress_done(emu, ann, "(alert)")
     assert len(alert_copies(emu, alfa.groups[0], "Texto de la reforma.")) == 1
