@@ -53,7 +53,7 @@ async def test_non_coordinators_are_refused_and_nothing_changes(emu: Emulator,
         assert "anonymous group admin" in anonymous.text
     buttons = [(draft, "Send"), (draft, "Edit"), (draft, "Cancel"),
                (status, "Remind those who have not answered"), (status, "Refresh"),
-               (listing, "Status 1")]
+               (status, "Correct"), (status, "Withdraw"), (listing, "Status 1")]
     for message, label in buttons:
         data = message.button(label).callback_data
         for user, where, lang in ((ana, emu.private_chat(ana), "es"),
@@ -63,7 +63,9 @@ async def test_non_coordinators_are_refused_and_nothing_changes(emu: Emulator,
             assert q.answer_text == ONLY[lang], (label, lang)
     # composer steps pressed by others: refused too
     for data in ("v1:alc:severity:urgent", "v1:alt:topics:tax", "v1:ald:topics",
-                 f"v1:als:{alert.id}"):
+                 f"v1:als:{alert.id}", f"v1:alap:{alert.id}", f"v1:alrj:{alert.id}",
+                 f"v1:alfc:{alert.id}", f"v1:alfn:{alert.id}", "v1:alfd:body_es",
+                 f"v1:assv:{alert.id}"):
         q = emu.forge_callback(sam, emu.private_chat(sam), 1, data)
         await emu.wait_for(lambda q=q: q.answered)
         assert q.answer_text == ONLY["en"]
