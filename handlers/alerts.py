@@ -59,7 +59,7 @@ DONE_STEPS = ("body_es", "body_en", "topics", "regions", "kinds", "link", "deadl
               *STATEMENT_STEPS)
 TEXT_STEPS = ("title", "body_es", "body_en", "link", "deadline", *STATEMENT_STEPS)
 EDITABLE = ("title", "body_es", "body_en", "severity", "topics", "regions", "audience", "link",
-            "deadline", "asks")
+            "deadline", "asks", *STATEMENT_STEPS)
 REGIONS: tuple[str, ...] = ("MX", *sorted(v.MX_STATES, key=lambda c: v.MX_STATES[c]),
                             *[c for c in v.LATAM if c != "MX"])
 
@@ -731,16 +731,23 @@ async def edit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await query.answer()
     names = {"title": N_title, "body_es": N_body_es, "body_en": N_body_en,
              "severity": N_severity, "topics": N_topics, "regions": N_regions,
-             "audience": N_audience, "link": N_link, "deadline": N_deadline, "asks": N_asks}
+             "audience": N_audience, "link": N_link, "deadline": N_deadline, "asks": N_asks,
+             "statement_es": N_statement_es, "statement_en": N_statement_en,
+             "sign_deadline": N_sign_deadline, "min_signatures": N_min_signatures}
     t = where.t
+    signing = "sign_on" in (loaded[1].asks or [])  # the statement's fields, when signing is asked
     buttons = [InlineKeyboardButton(t(names[f]), callback_data=encode(AlertField(f)))
-               for f in EDITABLE]
+               for f in EDITABLE if signing or f not in STATEMENT_STEPS]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     await reply(update, where, lambda tt: tt("What do you want to change?"),
                 markup=InlineKeyboardMarkup(rows))
 
 
 N_title = i18n.N_("Title")
+N_statement_es = i18n.N_("Spanish statement")
+N_statement_en = i18n.N_("English statement")
+N_sign_deadline = i18n.N_("Signing deadline")
+N_min_signatures = i18n.N_("Minimum signatures")
 N_body_es = i18n.N_("Spanish text")
 N_body_en = i18n.N_("English text")
 N_severity = i18n.N_("Severity")
@@ -768,7 +775,7 @@ async def field_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     flow, alert = loaded
     flow.step, flow.editing = pressed.field, True
     values: dict[str, object] = {}
-    if pressed.field in ("body_es", "body_en"):
+    if pressed.field in ("body_es", "body_en", "statement_es", "statement_en"):
         values[pressed.field] = None  # a new text replaces the old one
         setattr(alert, pressed.field, None)
     saved = await save(where, flow, **values)

@@ -188,3 +188,28 @@ async def test_signatures_forget_exit_and_retention(emu: Emulator, make_bot) -> 
         rows = {(r.org_id, r.signer_id) for r in
                 (await session.execute(select(AlertSignature))).scalars()}
     assert rows == {(alfa.id, None), (gamma.id, None)}
+
+
+async def test_a_statement_added_from_edit(emu: Emulator, make_bot) -> None:
+    """The statement's fields are in the preview's Edit menu when *We sign on* is asked."""
+    coord = emu.add_user("Coord", language_code="en")
+    bot = await make_bot(coordinator_ids=(coord.id,))
+    alfa = await add_org(emu, bot, "Alfa")
+    _, summary = await compose(emu, coord, title="Carta", es=["Texto."],
+                               asks=("Received", "We sign on"))
+    assert "A statement to sign" not in summary.text
+    chat = emu.private_chat(coord)
+    emu.press(coord, summary, label="Edit")
+    menu = await text_after(emu, chat, "What do you want to change?", summary.message_id)
+    labels = [b.text for row in menu.buttons for b in row]
+    assert {"Spanish statement", "English statement", "Signing deadline",
+            "Minimum signatures"} <= set(labels)
+    emu.press(coord, menu, label="Spanish statement")
+    m = await text_after(emu, chat, "send the statement", menu.message_id)
+    m = await text_after(emu, chat, "Added.", emu.send(coord, "Declaración añadida.").message_id)
+    emu.press(coord, m, label="Done")
+    summary = await text_after(emu, chat, "A statement to sign; at least 1 signatures",
+                               m.message_id)
+    await send(emu, bot, coord, summary)
+    [copy] = alert_copies(emu, alfa.groups[0], "Texto.")
+    assert "Declaración añadida." in copy.text
