@@ -134,12 +134,15 @@ async def test_faults_cost_at_most_the_lost_answers(emu: Emulator, make_bot) -> 
     result = await finished(service, fanout, timeout=120)
     counts = copy_counts(emu, ids, "#t7")
     extra = sum(n - 1 for n in counts.values())
-    print(f"refused={sum(r.fired for r in refused)} lost={lost.fired} extra_copies={extra} "
+    # A send whose client timed out after it was applied loses its answer too (a slow machine).
+    timed_out = emu.metrics()["answers_lost"]
+    print(f"refused={sum(r.fired for r in refused)} lost={lost.fired} "
+          f"client_timed_out={timed_out} extra_copies={extra} "
           f"possibly_duplicated={result.possibly_duplicated}")
     assert sum(r.fired for r in refused) > 0 and lost.fired > 0
     assert result.counts["sent"] == len(ids)
     assert all(n >= 1 for n in counts.values())
-    assert extra <= lost.fired
+    assert extra <= lost.fired + timed_out
     assert result.orphans >= extra and result.possibly_duplicated <= result.orphans
 
 

@@ -17,6 +17,7 @@ class Metrics:
         self.duplicate_keys: list[tuple[Any, ...]] = []
         self.too_many = 0
         self.requests = 0
+        self.answers_lost = 0  # applied, but the client had gone before its answer was written
         self._seen: set[tuple[Any, ...]] = set()
 
     def sent(self, chat_id: int, now: float, key: tuple[Any, ...]) -> None:
@@ -39,6 +40,7 @@ class Metrics:
             "duplicates": self.duplicates,
             "too_many_requests": self.too_many,
             "requests": self.requests,
+            "answers_lost": self.answers_lost,
             "faults": dict(faults),
             "faults_total": sum(faults.values()),
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from telegram.error import Forbidden, NetworkError, TimedOut
 
@@ -20,6 +22,23 @@ async def test_lost_answer_lands_but_client_times_out(emu: Emulator, make_app) -
         await app.bot.send_message(alice.id, "did it arrive?")  # the bot's retry: a duplicate
     m = emu.metrics()
     assert m["duplicates"] == 1 and m["faults"] == {"lost": 1} and m["sends"] == 2
+
+
+async def test_a_client_that_times_out_first_loses_the_answer(emu: Emulator, make_app) -> None:
+    """No fault injected: the request is slow, the client gives up, the message still lands.
+    The emulator counts that answer as lost, as it counts an injected one."""
+    alice = emu.add_user("Alice")
+    emu.send(alice, "/start")
+    async with make_app(read_timeout=0.3) as app:
+        emu.faults.latency = 1.5  # (after the app's getMe)
+        with pytest.raises(TimedOut):
+            await app.bot.send_message(alice.id, "slow")
+        await asyncio.sleep(0.3)  # the emulator sees its client gone
+        emu.faults.latency = 0.0
+        await app.bot.send_message(alice.id, "fast")
+    assert [m.text for m in emu.bot_messages(alice.id)] == ["slow", "fast"]
+    m = emu.metrics()
+    assert m["answers_lost"] == 1 and m["faults"] == {}
 
 
 async def test_500_and_timeout_change_nothing(emu: Emulator, make_app) -> None:
