@@ -207,3 +207,9 @@ def load_settings(require_token: bool = False, **overrides: object) -> Settings:
             "Telegram')."
         )
     return settings
+
+
+def no_color() -> bool:
+    """The terminal asked for no colours (the NO_COLOR convention, no-color.org): read here,
+    where the environment is read, for the sandbox console."""
+    return "NO_COLOR" in os.environ

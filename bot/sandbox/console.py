@@ -8,7 +8,6 @@ prints above the prompt while the bot works; colours only where the terminal sup
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 from prompt_toolkit import PromptSession
@@ -18,6 +17,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import Style
 
+from bot.config import no_color
 from bot.sandbox.session import Line, Sandbox, parse_duration, start_sandbox
 
 STYLE = Style.from_dict({
@@ -37,7 +37,7 @@ Sandbox commands:
 
 
 def show(lines: list[Line]) -> None:
-    colour = "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    colour = not no_color() and sys.stdout.isatty()
     for line in lines:
         if colour:
             print_formatted_text(FormattedText([(f"class:{line.style}", line.text)]),
