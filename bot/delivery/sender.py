@@ -167,13 +167,17 @@ class Sender:
         columns = (OutboxRow.id, OutboxRow.chat_id, OutboxRow.payload, OutboxRow.attempts,
                    OutboxRow.lost_answers, OutboxRow.parts_sent, OutboxRow.message_ids)
         rows: list[Any] = []
-        async with self.db.reader() as session:
-            # Two queries the (state, next_attempt_at) index serves in order: first never sent,
-            # then retries that are due (one OR would sort every due row each time).
-            for waiting in (OutboxRow.state == "queued",
-                            (OutboxRow.state == "sending") & OutboxRow.claimed_by.is_(None)):
-                if len(rows) >= limit:
-                    break
+        # Two queries the (state, next_attempt_at) index serves in order: first never sent,
+        # then retries that are due (one OR would sort every due row each time). Each reads in
+        # a snapshot of its own, taken after `_queued_ids` is read: a row leaves that set only
+        # after its worker's mark is committed, so a fresh snapshot sees it claimed. (One
+        # SQLite read transaction for both let the second query see a row unclaimed after its
+        # worker had sent it and left the set: sent twice, with no answer lost.)
+        for waiting in (OutboxRow.state == "queued",
+                        (OutboxRow.state == "sending") & OutboxRow.claimed_by.is_(None)):
+            if len(rows) >= limit:
+                break
+            async with self.db.reader() as session:
                 rows += (await session.execute(
                     select(*columns)
                     .where(waiting, OutboxRow.next_attempt_at <= now,
