@@ -67,24 +67,39 @@ async def test_blocked_kicked_and_never_started_are_unreachable(emu: Emulator, b
 
 async def test_a_group_migrating_mid_fanout_gets_its_copy_in_the_new_chat(emu: Emulator,
                                                                           make_bot) -> None:
-    audience = make_audience(emu, private=3, groups=3)
-    old = audience.groups[1]
+    # 120 chats at Telegram's 30 a second (the emulator's limits are on) take about 4 seconds;
+    # the group migrates once 30 copies are out, before its own turn (rows go out in enqueue
+    # order, and it is the last one).
+    audience = make_audience(emu, private=60, groups=60)
+    ids = [c.id for c in audience.chats]
+    old = audience.groups[-1]
     service = await make_bot()
     async with service.db.transaction() as session:
         session.add(Chat(id=old.id, type="group", language="en", timezone=None, active=True,
                          created_at=service.clock.now(), updated_at=service.clock.now()))
+    fanout = await fan_out(service, "t4", ids, "migrating #t4")
+    await emu.wait_for(lambda: emu.api.metrics.sends >= 30, timeout=30, what="30 sends")
+    sent_before = emu.api.metrics.sends
+    assert sent_before < len(ids) and copies(emu, old.id, "#t4") == 0  # mid-fan-out, not yet sent
     new = emu.migrate(old)
-    fanout = await fan_out(service, "t4", [c.id for c in audience.chats], "migrating #t4")
     result = await finished(service, fanout)
-    assert result.counts["sent"] == 6
-    assert copies(emu, new.id, "#t4") == 1
+    print(f"migrated after {sent_before} of {len(ids)} sends")
+    assert result.counts["sent"] == len(ids)
+    assert copies(emu, new.id, "#t4") == 1 and copies(emu, old.id, "#t4") == 0
+    others = copy_counts(emu, [c for c in ids if c != old.id], "#t4")
+    assert all(n == 1 for n in others.values()), others
     async with service.db.sessions() as session:
         moved = await session.get(Chat, new.id)
         gone = await session.get(Chat, old.id)
-        chats = (await session.execute(
-            select(OutboxRow.chat_id).where(OutboxRow.fanout_id == fanout))).scalars().all()
+        rows = (await session.execute(
+            select(OutboxRow.chat_id, OutboxRow.state)
+            .where(OutboxRow.fanout_id == fanout))).all()
+        kept = await outbox.message_ids(session, fanout)
     assert moved is not None and moved.language == "en" and gone is None
-    assert new.id in chats and old.id not in chats
+    chats = [chat for chat, _ in rows]
+    assert sorted(chats) == sorted(new.id if c == old.id else c for c in ids)
+    assert {state for _, state in rows} == {"sent"}
+    assert kept[new.id] == [m.message_id for m in emu.bot_messages(new)]
 
 
 async def test_a_long_text_arrives_split_and_whole(emu: Emulator, bot) -> None:
