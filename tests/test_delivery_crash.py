@@ -1,6 +1,7 @@
 """The crash test of rule D: a 2,000-chat fan-out, the bot process killed with SIGKILL at ten
-moments spread over it (seeded; the seed is printed), restarted each time. Every chat ends with at
-least one copy, and extra copies are at most the sends in flight at the kills.
+moments spread over it (seeded: a new seed each run, printed; `TEST_SEED=<seed>` replays those
+moments), restarted each time. Every chat ends with at least one copy, and extra copies are at
+most the sends in flight at the kills.
 
 The sender claims rows just in time, at most `send_concurrency` (8) at once, so at most 8 sends
 are in flight at a kill; the test counts the rows left claimed at each kill and prints them. "In
@@ -12,6 +13,7 @@ clock runs 10x (and the bot's follows it), so Telegram's 30 a second costs a ten
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,9 +37,10 @@ CONCURRENCY = 8  # the sender's default (SEND_CONCURRENCY, bot/config.py)
 
 async def test_sigkill_ten_times_during_a_2000_chat_fanout(emu: Emulator, database_url: str,
                                                             tmp_path: Path) -> None:
-    seed = random.randrange(1_000_000)
+    # A new seed each run unless TEST_SEED gives one (to replay a printed seed).
+    seed = int(os.environ.get("TEST_SEED") or random.randrange(1_000_000))
     rng = random.Random(seed)
-    print(f"seed={seed}")
+    print(f"seed={seed} (TEST_SEED={seed} replays the kill moments)")
     emu.clock.scale = 10.0
     audience = make_audience(emu, private=CHATS // 2, groups=CHATS // 2)
     ids = [c.id for c in audience.chats]
