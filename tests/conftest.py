@@ -11,6 +11,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -71,8 +72,16 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    emulator = Emulator(token=TOKEN, bot_username="coalition_test_bot")
+def clock_start() -> datetime | None:
+    """Where the emulator's clock (and so the bot's) starts: now. A test module whose dates must
+    not depend on today's date overrides this fixture with a fixed moment."""
+    return None
+
+
+@pytest.fixture
+async def emu(clock_start: datetime | None) -> AsyncIterator[Emulator]:
+    emulator = Emulator(token=TOKEN, bot_username="coalition_test_bot",
+                        clock_start=None if clock_start is None else clock_start.timestamp())
     await emulator.start()
     try:
         yield emulator

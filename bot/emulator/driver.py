@@ -50,6 +50,7 @@ class Emulator:
         strict: bool = True,
         rate_limits: bool = True,
         clock_scale: float = 1.0,
+        clock_start: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         privacy_mode: bool = True,
@@ -59,7 +60,7 @@ class Emulator:
         self.host = host
         self.port = port
         self.strict = strict
-        self.clock = Clock(scale=clock_scale)
+        self.clock = Clock(start=clock_start, scale=clock_scale)
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456
         self.bot = EUser(bot_id, bot_name, username=bot_username, is_bot=True)
         self.world = World(self.clock, self.bot, privacy_mode=privacy_mode)
