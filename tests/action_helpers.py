@@ -25,6 +25,12 @@ ES = {"skip": "Omitir", "done": "Listo", "kind": "Audiencia",
       "audience": "Todas las organizaciones", "invite": "Invitará a", "announce": "Anunciar"}
 
 
+# The action tests use fixed dates (January to March 2027, with the spring daylight-saving gaps
+# of New York and Madrid), so each of their modules starts the emulator's clock here, before all
+# of them, whatever today's date is (the `clock_start` fixture of tests/conftest.py).
+CLOCK_START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
 def local(text: str, zone: str) -> datetime:
     """A wall-clock time in a zone, as an aware UTC datetime."""
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)

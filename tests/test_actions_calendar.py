@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import icalendar
+import pytest
 from sqlalchemy import select
 
 from bot.db.models import Action, ActionRsvp, ActionStranger
@@ -15,8 +16,14 @@ from bot.services import actions
 from bot.services.action_render import calendar_file
 from bot.services.erasure_hooks import ORG_HOOKS, PERSON_HOOKS, RETENTION_HOOKS
 from handlers.action_buttons import cancelled_copy
-from tests.action_helpers import add_org, coordinator, local, make_action, set_zone
+from tests.action_helpers import CLOCK_START, add_org, coordinator, local, make_action, set_zone
 from tests.delivery_helpers import finished
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    """The dates below are fixed: the emulator's clock starts before them, whatever today is."""
+    return CLOCK_START
 
 
 def ics_of(emu: Emulator, chat: object) -> tuple[icalendar.Event, str]:

@@ -5,14 +5,17 @@ A low-profile organisation is never named to the others."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import ActionStranger
 from bot.emulator import Emulator
 from bot.services import actions
 from tests.action_helpers import (
+    CLOCK_START,
     ES,
     action_row,
     add_org,
@@ -28,6 +31,12 @@ from tests.action_helpers import (
 from tests.alert_helpers import everything_read, outbox_chats
 from tests.delivery_helpers import finished
 from tests.helpers import eventually
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    """The dates below are fixed: the emulator's clock starts before them, whatever today is."""
+    return CLOCK_START
 
 
 async def answered(emu: Emulator, q: Any) -> str:

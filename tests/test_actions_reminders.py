@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import Fanout, OutboxRow, ScheduledTask
@@ -18,6 +19,7 @@ from bot.emulator import Emulator
 from bot.services import actions
 from handlers.action_buttons import announcement_copy
 from tests.action_helpers import (
+    CLOCK_START,
     add_org,
     advance_to,
     bot_texts,
@@ -35,6 +37,12 @@ from tests.delivery_helpers import finished
 from tests.helpers import eventually
 
 MX = "America/Mexico_City"
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    """The dates below are fixed: the emulator's clock starts before them, whatever today is."""
+    return CLOCK_START
 
 
 async def announced(bot: Any, action_id: int) -> None:

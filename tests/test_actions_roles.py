@@ -6,9 +6,14 @@ only, /upcoming in members'."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pytest
+
 from bot.commands import COORDINATOR_COMMANDS, MEMBER_COMMANDS, commands_for
 from bot.emulator import Emulator
 from tests.action_helpers import (
+    CLOCK_START,
     add_org,
     bot_texts,
     compose,
@@ -22,6 +27,12 @@ from tests.action_helpers import (
 from tests.org_helpers import ask, snapshot, started
 
 ONLY = {"es": "Solo las coordinadoras pueden hacer esto.", "en": "Only coordinators can do this."}
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    """The dates below are fixed: the emulator's clock starts before them, whatever today is."""
+    return CLOCK_START
 
 
 def test_menus() -> None:

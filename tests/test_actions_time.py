@@ -7,9 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.emulator import Emulator
 from bot.services.actions import When, parse_local
 from tests.action_helpers import (
+    CLOCK_START,
     add_org,
     ask,
     compose,
@@ -20,7 +23,13 @@ from tests.action_helpers import (
     text_after,
 )
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+NOW = CLOCK_START  # the pure checks read their dates at the moment the clock starts
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    """The dates below are fixed: the emulator's clock starts before them, whatever today is."""
+    return CLOCK_START
 
 
 def test_local_times_become_utc() -> None:
