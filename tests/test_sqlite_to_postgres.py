@@ -1,6 +1,7 @@
 """Moving a deployment from SQLite to PostgreSQL (issue 14): a populated SQLite database (every
 table non-empty) is copied with `coalition-bot copy-to-postgres`, ids and times intact; the bot
-then runs on the copy and sends a broadcast and a poll."""
+then runs on the copy: a broadcast, and a poll composed through /poll, voted on and closed, with
+ids after the copied ones."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sqlalchemy.types import TypeDecorator
 from bot.app import BotService
 from bot.clock import CallableClock
 from bot.db.engine import Database
-from bot.db.models import Base, Fanout, Organisation, OutboxRow
+from bot.db.models import Base, Fanout, Organisation, OutboxRow, Poll, PollVote
 from bot.delivery import outbox
 from bot.emulator import Emulator
 from bot.intake.webhook import stored_secret
@@ -30,6 +31,7 @@ from bot.services import erasure, membership
 from tests.conftest import PG_URL, make_settings
 from tests.helpers import eventually
 from tests.org_helpers import ask, make_org
+from tests.poll_helpers import closed_result, compose, last_poll, poll_message, traced, voted
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -98,7 +100,7 @@ async def fill_empty_tables(db: Database) -> list[str]:
 
 
 async def _all_sent(states: Any) -> bool:
-    return await states() == ["sent"] * 4
+    return await states() == ["sent"] * 3
 
 
 async def table_counts(db: Database) -> dict[str, int]:
@@ -137,6 +139,11 @@ async def test_copy_a_populated_sqlite_database_and_run_on_postgres(
         emu.add_bot(grp, by=ana)
         await ask(emu, ana, "/link", chat=grp)
         await ask(emu, coco, f"/coordinators add {bo.id}")
+        # A poll through /poll (Bo, now a coordinator, composes in English), and Ana's vote.
+        await compose(emu, bo, "Before the move?", ["Impuestos", "Registro"])
+        await traced(first, (await last_poll(first)).id)
+        emu.vote(ana, poll_message(emu, grp), [0])
+        await voted(first, 1)
         await ask(emu, ana, "/invite")
         menu = await ask(emu, ana, "/lowprofile")
         emu.press(ana, menu, label="Activar")
@@ -161,12 +168,15 @@ async def test_copy_a_populated_sqlite_database_and_run_on_postgres(
         async with db.sessions() as session:
             org_before = await session.get(Organisation, org)
             fanout_before = await session.get(Fanout, fanout)
+            last_poll_id = (await session.execute(select(func.max(Poll.id)))).scalar_one()
+            last_vote_id = (await session.execute(select(func.max(PollVote.id)))).scalar_one()
     finally:
         await db.dispose()
     assert all(before.values()), before
     assert {"people", "organisations", "contacts", "member_chats", "outbox", "fanouts",
             "saved_updates", "conversations", "invitations", "audit_log", "coordinators",
-            "scheduled_tasks", "sent_messages", "anonymous_counts", "bot_state"}.isdisjoint(
+            "scheduled_tasks", "sent_messages", "anonymous_counts", "bot_state", "polls",
+            "poll_copies", "poll_votes"}.isdisjoint(
                 filled), f"the scenario should have filled these itself: {filled}"
 
     dry = await asyncio.to_thread(run_cli, "copy-to-postgres", empty_postgres, "--dry-run",
@@ -196,7 +206,8 @@ async def test_copy_a_populated_sqlite_database_and_run_on_postgres(
     finally:
         await target.dispose()
 
-    # The bot on PostgreSQL: a broadcast and a poll, with new ids after the copied ones.
+    # The bot on PostgreSQL: a broadcast, and a poll through /poll with a vote, all with new ids
+    # after the copied ones (the copy moved the sequences).
     second = service_for(empty_postgres)
     await second.start()
     try:
@@ -204,22 +215,41 @@ async def test_copy_a_populated_sqlite_database_and_run_on_postgres(
             broadcast = await outbox.enqueue(session, "after-move", "test", [
                 outbox.Outgoing(chat_id=c, text="After the move") for c in (ana.id, bo.id, grp.id)],
                 second.clock.now())
-            poll = await outbox.enqueue(session, "poll-after-move", "test", [outbox.Outgoing(
-                chat_id=grp.id, poll={"question": "Priority?", "options": ["Tax", "Registry"],
-                                      "is_anonymous": False})], second.clock.now())
-        assert broadcast > fanout and poll > broadcast
+        assert broadcast > fanout
         second.sender.wake()
-        await emu.wait_for(lambda: any(m.poll is not None for m in emu.bot_messages(grp)),
-                           what="the poll on PostgreSQL")
         for chat in (emu.private_chat(ana), emu.private_chat(bo), grp):
             await emu.wait_for(lambda chat=chat: any(m.text == "After the move"
                                                      for m in emu.bot_messages(chat)),
                                what="the broadcast on PostgreSQL")
+
         async def states() -> list[str]:
             async with second.db.sessions() as session:
                 return sorted((await session.execute(select(OutboxRow.state).where(
-                    OutboxRow.fanout_id.in_((broadcast, poll))))).scalars().all())
+                    OutboxRow.fanout_id == broadcast))).scalars().all())
 
         assert await eventually(lambda: _all_sent(states), timeout=10)
+
+        done = await compose(emu, bo, "After the move?", ["Impuestos", "Registro"])
+        assert "sent to 1 chats of 1 organisations" in done.text
+        poll = await last_poll(second)
+        assert poll.question == "After the move?" and poll.id > last_poll_id
+        await traced(second, poll.id)
+        copy = poll_message(emu, grp)
+        assert copy.poll.question == "After the move?"
+        emu.vote(ana, copy, [1])
+        vote = next(v for v in await voted(second, 2) if v.poll_id == poll.id)
+        assert vote.id > last_vote_id and vote.choices == [1]
+        emu.clock.advance(2 * 86400 + 60)
+        result = await closed_result(second, poll.id)
+        assert result["headline"] == [0, 1] and result["voted_orgs"] == 1
+
+        def shown() -> str | None:
+            return next((m.text for m in emu.bot_messages(grp)
+                         if "Resultados de la encuesta" in (m.text or "")
+                         and "After the move?" in m.text), None)
+
+        results = await emu.wait_for(shown, timeout=20, what="the results in the group")
+        assert "Registro: 1 voto" in results and "Impuestos: 0 votos" in results
+        assert "Participación: votaron 1 de 1 organizaciones." in results
     finally:
         await second.stop()
