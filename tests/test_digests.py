@@ -1,9 +1,15 @@
 """Digests (issue 11): the clock moves through weeks and a month boundary in two time zones;
-each chat gets its digest at its own local hour, once; a digest found late covers the gap."""
+each chat gets its digest at its own local hour, once; a digest found late covers the gap.
+
+The clock starts at a fixed moment, whatever today is: Saturday 20 March 2027, 18:00 UTC (12:00
+in Mexico City, 19:00 in Madrid), so five Mondays run from March into April, and the daily
+schedules, started a week later, cross from March into April too; both across the night Madrid
+moves to summer time (28 March; Mexico City keeps its time), so the local hour is the local one.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +31,13 @@ from bot.services import membership
 from tests.org_helpers import ask, make_org
 
 MEXICO, MADRID = "America/Mexico_City", "Europe/Madrid"
+CLOCK_START = datetime(2027, 3, 20, 18, 0, tzinfo=UTC)  # a Saturday
+DAILY_FROM = datetime(2027, 3, 27, 18, 0, tzinfo=UTC)  # the next Saturday, four days to April
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    return CLOCK_START
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +72,10 @@ async def move_to(emu: Emulator, when: datetime) -> None:
 
 def local_hour(message, zone: str) -> int:
     return datetime.fromtimestamp(message.date, UTC).astimezone(ZoneInfo(zone)).hour
+
+
+def local_day(message, zone: str) -> date:
+    return datetime.fromtimestamp(message.date, UTC).astimezone(ZoneInfo(zone)).date()
 
 
 async def world(emu: Emulator, make_bot):
@@ -147,7 +164,36 @@ async def test_weekly_digests_in_two_time_zones_with_the_right_content(emu: Emul
     assert len(digests_in(emu, bob_chat, "Coalition digest")) == 2
 
 
+async def test_weekly_across_a_month_boundary_in_two_time_zones(emu: Emulator,
+                                                               make_bot) -> None:
+    _, _, ana, bob, grp, *_ = await world(emu, make_bot)
+    menu = await ask(emu, ana, "/digest_settings", chat=grp)
+    assert "semanal" in menu.text
+    emu.press(ana, menu, label="8:00")  # weekly, at 8:00 in Mexico City; Bob keeps 9:00 in Madrid
+    await emu.wait_for(lambda: "semanal (los lunes) a las 8:00" in emu.message(menu).text,
+                       what="weekly at 8:00")
+    bob_chat = emu.private_chat(bob)
+    for week in range(1, 6):
+        # Madrid's Monday 09:00 comes first: the group's digest has not come yet.
+        await move_to(emu, next_local(emu, MADRID, 9, weekday=0) + timedelta(minutes=5))
+        await emu.wait_for(lambda week=week: len(digests_in(
+            emu, bob_chat, "Coalition digest")) == week, what=f"Bob's weekly digest {week}")
+        assert len(digests_in(emu, grp, "Resumen de la coalición")) == week - 1
+        await move_to(emu, next_local(emu, MEXICO, 8, weekday=0) + timedelta(minutes=5))
+        await emu.wait_for(lambda week=week: len(digests_in(
+            emu, grp, "Resumen de la coalición")) == week, what=f"weekly digest {week}")
+    await ask(emu, ana, "/help", chat=grp)  # something to wait on: the bot has kept up
+    mondays = [date(2027, 3, 22) + timedelta(weeks=n) for n in range(5)]  # 22 March - 19 April
+    sent = digests_in(emu, grp, "Resumen de la coalición")
+    assert [(local_day(m, MEXICO), local_hour(m, MEXICO)) for m in sent] == [
+        (day, 8) for day in mondays], [m.date for m in sent]
+    bobs = digests_in(emu, bob_chat, "Coalition digest")
+    assert [(local_day(m, MADRID), local_hour(m, MADRID)) for m in bobs] == [
+        (day, 9) for day in mondays], [m.date for m in bobs]
+
+
 async def test_daily_across_a_month_boundary_off_and_on(emu: Emulator, make_bot) -> None:
+    await move_to(emu, DAILY_FROM)
     _, _, ana, bob, grp, *_ = await world(emu, make_bot)
     menu = await ask(emu, ana, "/digest_settings", chat=grp)
     assert "semanal" in menu.text
@@ -159,8 +205,7 @@ async def test_daily_across_a_month_boundary_off_and_on(emu: Emulator, make_bot)
     bob_menu = await ask(emu, bob, "/digest_settings")
     emu.press(bob, bob_menu, label="Daily")
     await emu.wait_for(lambda: "daily" in emu.message(bob_menu).text, what="Bob daily")
-    # Eight days from here cross into December (the emulator's clock starts today).
-    start = now_of(emu)
+    # Eight days from here cross into April, and Madrid into summer time on the first night.
     bob_chat = emu.private_chat(bob)
     for day in range(1, 9):
         # Stop at each chat's own hour (Madrid's 09:00 comes before Mexico City's 08:00).
@@ -170,14 +215,13 @@ async def test_daily_across_a_month_boundary_off_and_on(emu: Emulator, make_bot)
         await move_to(emu, next_local(emu, MEXICO, 8) + timedelta(minutes=5))
         await emu.wait_for(lambda day=day: len(digests_in(
             emu, grp, "Resumen de la coalición")) == day, what=f"daily digest {day}")
+    days = [date(2027, 3, 28) + timedelta(days=n) for n in range(8)]  # 28 March - 4 April
     sent = digests_in(emu, grp, "Resumen de la coalición")
-    assert [local_hour(m, MEXICO) for m in sent] == [8] * 8, [(m.date, m.text[:60]) for m in sent]
-    days = [datetime.fromtimestamp(m.date, UTC).astimezone(ZoneInfo(MEXICO)).date()
-            for m in sent]
-    assert len(set(days)) == 8 and {d.month for d in days} >= {start.month % 12 + 1} | {
-        d.month for d in days if d.month == start.month}
+    assert [(local_day(m, MEXICO), local_hour(m, MEXICO)) for m in sent] == [
+        (day, 8) for day in days], [(m.date, m.text[:60]) for m in sent]
     bobs = digests_in(emu, bob_chat, "Coalition digest")
-    assert [local_hour(m, MADRID) for m in bobs] == [9] * len(bobs), [m.date for m in bobs]
+    assert [(local_day(m, MADRID), local_hour(m, MADRID)) for m in bobs] == [
+        (day, 9) for day in days], [m.date for m in bobs]
     # Off for three days: nothing; on again: the next morning, one digest.
     emu.press(ana, emu.message(menu), label="Desactivado")
     await emu.wait_for(lambda: "desactivados" in emu.message(menu).text, what="off")
