@@ -115,7 +115,8 @@ def test_a_person_registers_an_org_and_the_coordinator_approves_it(console: Cons
     said = console.type("/look")
     assert "Reforma a la Ley de Asociaciones" in said
     said = console.press("✅ Recibido")
-    assert "(answer: " in said
+    # The bot's own confirmation, not just any answer (a refusal is an answer too).
+    assert "(answer: Gracias: quedó registrada la respuesta de su organización.)" in said
     console.type("/as Coco")
     said = console.type("/alerts")
     assert "Reforma a la Ley de Asociaciones" in said
