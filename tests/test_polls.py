@@ -53,6 +53,11 @@ async def test_an_org_counts_once_with_its_latest_vote(emu: Emulator, make_bot) 
         await emu.wait_for(lambda group=group: "Resultados de la encuesta" in texts(emu, group)
                            or None)
     assert "Participación: votaron 3 de 5 organizaciones." in texts(emu, g["g1"])
+    # The stranger's vote (xavi in Colectivo Sur's group) is shown apart, in each results text.
+    assert ("Sin contar: 1 voto de personas que no responden por una organización convocada; "
+            "0 votos en copias que no se pudieron rastrear.") in texts(emu, g["g1"])
+    assert ("Not counted: 1 vote from people who do not answer for a reached organisation; "
+            "0 votes on copies that could not be traced.") in texts(emu, coord_chat)
     # Rule Q: the low-profile organisation is named in no member's chat.
     for chat in (g["g1"], g["g2"], g["g3"], emu.private_chat(p["ali"])):
         assert "Sombra" not in texts(emu, chat)
