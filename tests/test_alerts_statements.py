@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.db.models import Alert, AlertAnswer, AlertSignature, AlertTarget
+from bot.db.models import Alert, AlertAnswer, AlertSignature, AlertTarget, SavedUpdate
 from bot.emulator import Emulator
 from bot.services import alert_statements, erasure
 from tests.alert_helpers import (
@@ -25,6 +25,7 @@ from tests.alert_helpers import (
     send,
     text_after,
 )
+from tests.helpers import eventually
 from tests.org_helpers import snapshot, started
 
 ZONE = ZoneInfo("America/Mexico_City")
@@ -40,6 +41,15 @@ async def sign(emu: Emulator, user: Any, copy: Any, label: str, name: str,
     confirm = await text_after(emu, chat, words[1], emu.send(user, name).message_id)
     emu.press(user, confirm, label=words[2])
     return await text_after(emu, chat, name, confirm.message_id) if asked else None
+
+
+async def handled(bot: Any) -> None:
+    """Wait until every saved update has been handled (its replies are sent)."""
+    async def done() -> bool:
+        async with bot.db.sessions() as session:
+            return (await session.execute(select(SavedUpdate.update_id).where(
+                SavedUpdate.status != "done").limit(1))).scalar() is None
+    await eventually(done, what="the updates handled")
 
 
 async def signatures_view(emu: Emulator, coord: Any, status: Any) -> tuple[list[dict], Any]:
@@ -100,6 +110,10 @@ async def test_a_statement_signed_by_three_and_published(emu: Emulator, make_bot
     rows, told = await signatures_view(emu, coord, status)
     assert [r["signed_as"] for r in rows] == ["Alfa A.C.", "Beta Network"]
     assert "1 more signatures are needed" in told.text
+    # Two of three: once the press is handled, no text ready to publish reached the coordinator.
+    await handled(bot)
+    assert "Firman:" not in everything_read(emu, [chat])
+    assert "Signed by:" not in everything_read(emu, [chat])
 
     [in_low] = alert_copies(emu, low.groups[0], "Texto de la alerta.")
     await sign(emu, low.contact, in_low, "✍️ Nos sumamos", "Colectivo Lambda", es)
