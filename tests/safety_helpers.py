@@ -31,11 +31,16 @@ def _text_forms(name: str) -> list[bytes]:
     return [f.encode() for f in found]
 
 
-async def leftovers(service: Any, names: list[str], ids: list[int]) -> list[str]:
-    """What of `names` and `ids` is still in the database (empty when erasure was complete)."""
+async def leftovers(service: Any, names: list[str], ids: list[int], *,
+                    checkpoint: bool = True) -> list[str]:
+    """What of `names` and `ids` is still in the database (empty when erasure was complete).
+
+    SQLite: with `checkpoint=False` the main file and its WAL are read as the bot left them, so
+    a missing checkpoint after an erasure (the WAL keeps the erased pages) is found too."""
     db = service.db
     if db.is_sqlite:
-        await db.checkpoint()
+        if checkpoint:
+            await db.checkpoint()
         path = Path(db.url.split(":///", 1)[1])
         blobs = {p.name: p.read_bytes() for p in (path, Path(f"{path}-wal"))
                  if p.exists()}
