@@ -27,6 +27,7 @@ from bot.services import action_render as r
 from bot.services import actions, conversations, safety
 from bot.services import vocabulary as v
 from bot.services.roles import Role
+from handlers import counts
 from handlers.action_buttons import (
     CalendarPress,
     RsvpPress,
@@ -507,6 +508,10 @@ async def composer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 # --- preview, announce, discard -------------------------------------------------------------------
 
+def scheduled(t: Text, n: int) -> i18n.Safe:
+    return i18n.Safe(t.plural("{n} reminder scheduled", "{n} reminders scheduled", n))
+
+
 async def preview(update: Update, where: Here, item: Action) -> None:
     """The announcement as a recipient in this chat's language and zone reads it, then counts."""
     async with where.rt.db.transaction() as session:
@@ -523,9 +528,9 @@ async def preview(update: Update, where: Here, item: Action) -> None:
     def summary(t: Text) -> str:
         reminders = ", ".join(r.offset_label(t, m) for m in sorted(item.offsets or [],
                                                                      reverse=True))
-        lines = [t("<b>Preview above.</b> It will invite <b>{orgs}</b> organisations in "
-                    "<b>{chats}</b> chats.", orgs=t.number(found.orgs),
-                    chats=t.number(len(found.targets))),
+        lines = [t("<b>Preview above.</b> It will invite {orgs} in {chats}.",
+                   orgs=counts.orgs(t, found.orgs, bold=True),
+                   chats=counts.chats(t, len(found.targets), bold=True)),
                  t("Reminders: {value}", value=reminders)]
         if not found.targets:
             lines.append(t("⚠️ No organisation matches: change the topics, regions or "
@@ -571,9 +576,10 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
              done.fanout_id, done.chats, done.reminders)
     await query.answer(where.t("Announcing."))
     await reply(update, where, lambda t: t(
-        "Announcing the action to {orgs} organisations in {chats} chats, with {n} reminders "
-        "scheduled. Send /upcoming to see the answers, move it or cancel it.",
-        orgs=t.number(done.orgs), chats=t.number(done.chats), n=t.number(done.reminders)))
+        "Announcing the action to {orgs} in {chats}, with {reminders}. Send /upcoming to see "
+        "the answers, move it or cancel it.",
+        orgs=counts.orgs(t, done.orgs), chats=counts.chats(t, done.chats),
+        reminders=scheduled(t, done.reminders)))
 
 
 @on(ActionDiscard)
@@ -645,6 +651,17 @@ async def field_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 # --- move and cancel ------------------------------------------------------------------------------
 
+def rescheduled(t: Text, n: int) -> i18n.Safe:
+    return i18n.Safe(t.plural("{n} reminder rescheduled", "{n} reminders rescheduled", n))
+
+
+def told(t: Text, chats: int) -> i18n.Safe:
+    """Who hears of a move or a cancellation: the chats of those that answered going or maybe."""
+    return i18n.Safe(t.plural(
+        "{n} chat of organisations that answered going or maybe is told",
+        "{n} chats of organisations that answered going or maybe are told", chats))
+
+
 @on(ActionMove)
 async def move_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                       pressed: ActionMove) -> None:
@@ -694,9 +711,9 @@ async def answer_move(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
     log.info("actions.moved action=%d told=%d reminders=%d", changed.action_id, changed.chats,
              changed.reminders)
     await reply(update, where, lambda t: t(
-        "Moved to {date}. {n} reminders rescheduled; {chats} chats of organisations that "
-        "answered going or maybe are told.", date=r.when(t, starts),
-        n=t.number(changed.reminders), chats=t.number(changed.chats)))
+        "Moved to {date}. {reminders}; {told}.", date=r.when(t, starts),
+        reminders=rescheduled(t, changed.reminders),
+        told=told(t, changed.chats)))
 
 
 @on(ActionCancelAsk)
@@ -733,8 +750,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     log.info("actions.cancelled action=%d told=%d", changed.action_id, changed.chats)
     await query.answer()
     await reply(update, where, lambda t: t(
-        "Cancelled. Its reminders are gone; {chats} chats of organisations that answered "
-        "going or maybe are told.", chats=t.number(changed.chats)))
+        "Cancelled. Its reminders are gone; {told}.", told=told(t, changed.chats)))
 
 
 # --- /upcoming and the calendar file --------------------------------------------------------------

@@ -45,16 +45,18 @@ def unreachable_text(t: Text, alert: Alert, orgs: list[SilentOrg]) -> str:
                "(they never started me or blocked me), so they did not get the alert again. "
                "Please reach them another way:", title=alert.title)]
     for org in orgs[:MAX_LISTED]:
-        lines.append(org_line(t, org) + " — " + t("{n} unreachable contacts",
-                                                  n=t.number(org.unreachable)))
+        lines.append(org_line(t, org) + " — " + t.plural(
+            "{n} unreachable contact", "{n} unreachable contacts", org.unreachable))
     if len(orgs) > MAX_LISTED:
         lines.append(t("…and {n} more", n=t.number(len(orgs) - MAX_LISTED)))
     return "\n".join(lines)
 
 
 def overdue_text(t: Text, alert: Alert, orgs: list[SilentOrg]) -> str:
-    lines = [t("⏰ <b>{title}</b>: the deadline passed and {n} organisations have not "
-               "answered:", title=alert.title, n=t.number(len(orgs)))]
+    lines = [t.plural("⏰ <b>{title}</b>: the deadline passed and {n} organisation has not "
+                      "answered:",
+                      "⏰ <b>{title}</b>: the deadline passed and {n} organisations have not "
+                      "answered:", len(orgs), title=alert.title)]
     lines += [org_line(t, org) for org in orgs[:MAX_LISTED]]
     if len(orgs) > MAX_LISTED:
         lines.append(t("…and {n} more", n=t.number(len(orgs) - MAX_LISTED)))

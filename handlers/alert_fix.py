@@ -90,6 +90,13 @@ def follow_through_buttons(t: Text, alert: Alert) -> list[list[InlineKeyboardBut
     return rows
 
 
+def orphans_line(t: Text, n: int) -> str:
+    return t.plural("{n} copy cannot be reached: Telegram's answer to its sending was lost, so "
+                    "its message id is unknown.",
+                    "{n} copies cannot be reached: Telegram's answer to their sending was lost, "
+                    "so their message ids are unknown.", n)
+
+
 def only_coordinators(t: Text) -> str:
     return t("Only coordinators can do this.")
 
@@ -195,9 +202,10 @@ async def body_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: H
         return
     state.data[lang] = body
     await save_state(where, state)
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.plural(
+        "Added. The text now has {n} character. Send more to add to it, or press Done.",
         "Added. The text now has {n} characters. Send more to add to it, or press Done.",
-        n=t.number(len(body))), markup=done_markup(where.t, state.step))
+        len(body)), markup=done_markup(where.t, state.step))
 
 
 @step(FLOW, "reason")
@@ -274,14 +282,14 @@ async def confirm(update: Update, where: Here, state: conversations.State) -> No
         await reply(update, where, lambda t, part=part: part, disable_web_page_preview=True)
 
     def summary(t: Text) -> str:
-        lines = [t("<b>Preview above.</b> I will withdraw the alert in {n} chats.",
-                   n=t.number(len(found.copies))) if withdraw else
-                 t("<b>Preview above.</b> I will correct the alert in {n} chats.",
-                   n=t.number(len(found.copies)))]
+        lines = [t.plural("<b>Preview above.</b> I will withdraw the alert in {n} chat.",
+                          "<b>Preview above.</b> I will withdraw the alert in {n} chats.",
+                          len(found.copies)) if withdraw else
+                 t.plural("<b>Preview above.</b> I will correct the alert in {n} chat.",
+                          "<b>Preview above.</b> I will correct the alert in {n} chats.",
+                          len(found.copies))]
         if found.orphans:
-            lines.append(t("{n} copies cannot be reached: Telegram's answer to their sending "
-                           "was lost, so their message ids are unknown.",
-                           n=t.number(found.orphans)))
+            lines.append(orphans_line(t, found.orphans))
         return "\n".join(lines)
 
     t = where.t
@@ -329,14 +337,14 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await query.answer()
 
     def told(t: Text) -> str:
-        lines = [t("Withdrawing the alert in {n} chats. The progress follows.",
-                   n=t.number(done.chats)) if withdraw else
-                 t("Correcting the alert in {n} chats. The progress follows.",
-                   n=t.number(done.chats))]
+        lines = [t.plural("Withdrawing the alert in {n} chat. The progress follows.",
+                          "Withdrawing the alert in {n} chats. The progress follows.",
+                          done.chats) if withdraw else
+                 t.plural("Correcting the alert in {n} chat. The progress follows.",
+                          "Correcting the alert in {n} chats. The progress follows.",
+                          done.chats)]
         if done.orphans:
-            lines.append(t("{n} copies cannot be reached: Telegram's answer to their sending "
-                           "was lost, so their message ids are unknown.",
-                           n=t.number(done.orphans)))
+            lines.append(orphans_line(t, done.orphans))
         return "\n".join(lines)
 
     await reply(update, where, told)

@@ -14,12 +14,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.delivery.outbox import FanoutStatus
-from bot.i18n import Text
+from bot.i18n import Safe, Text
 from bot.services import alerts
 from bot.services import vocabulary as v
 from bot.services.alert_render import ASK, ICON, region_name
 from bot.services.roles import Role
 from bot.services.visibility import shown_name
+from handlers import counts
 from handlers.alert_actions import nudge_copy
 from handlers.alert_fix import follow_through_buttons
 from handlers.buttons import on
@@ -85,10 +86,10 @@ async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         lines = [t("<b>Recent alerts</b>")]
         for n, s in enumerate(found, 1):
             when = t.datetime(s.sent_at, "short") if s.sent_at else "—"
-            lines.append(t("{n}. {icon} <b>{title}</b> ({when}): reached {orgs} organisations "
-                           "in {chats} chats; delivered {delivered}; answered {answered}",
+            lines.append(t("{n}. {icon} <b>{title}</b> ({when}): reached {orgs} in {chats}; "
+                           "delivered {delivered}; answered {answered}",
                            n=n, icon=ICON.get(s.severity, ""), title=s.title, when=when,
-                           orgs=t.number(s.orgs), chats=t.number(s.chats),
+                           orgs=counts.orgs(t, s.orgs), chats=counts.chats(t, s.chats),
                            delivered=t.number(s.delivered), answered=t.number(s.answered)))
         return "\n".join(lines)
 
@@ -120,13 +121,18 @@ def counts_line(t: Text, label: str, counts: dict[str, str | int], names: dict[s
     return t("{label}: {value}", label=label, value=shown or "—")
 
 
+def silent_orgs(t: Text, n: int) -> Safe:
+    return Safe(t.plural("{n} organisation that has not answered",
+                         "{n} organisations that have not answered", n))
+
+
 def status_text(t: Text, s: alerts.Status) -> str:
     alert = s.alert
     lines = [
         t("{icon} <b>{title}</b>", icon=ICON.get(alert.severity, ""), title=alert.title),
-        t("Sent {when} to {orgs} organisations in {chats} chats.",
+        t("Sent {when} to {orgs} in {chats}.",
           when=t.datetime(alert.sent_at, "short") if alert.sent_at else "—",
-          orgs=t.number(s.orgs), chats=t.number(s.chats)),
+          orgs=counts.orgs(t, s.orgs), chats=counts.chats(t, s.chats)),
         "",
     ]
     if alert.withdrawn_at is not None:
@@ -134,15 +140,17 @@ def status_text(t: Text, s: alerts.Status) -> str:
                                                                         "short"),
                        reason=alert.withdraw_reason or "—"))
     elif alert.corrections:
-        lines.append(t("✏️ Corrected {n} times, last {when}.", n=t.number(alert.corrections),
-                       when=t.datetime(alert.corrected_at, "short")
-                       if alert.corrected_at else "—"))
+        lines.append(t.plural("✏️ Corrected {n} time, last {when}.",
+                              "✏️ Corrected {n} times, last {when}.", alert.corrections,
+                              when=t.datetime(alert.corrected_at, "short")
+                              if alert.corrected_at else "—"))
     if s.delivery is not None:
         lines += delivery_lines(t, t("Delivery"), s.delivery)
     if s.nudge is not None:
         lines += delivery_lines(t, t("Reminder"), s.nudge)
-    lines += ["", t("<b>Answered: {n} of {total} organisations</b>", n=t.number(s.answered),
-                    total=t.number(s.orgs))]
+    lines += ["", t.plural("<b>Answered: {answered} of {n} organisation</b>",
+                           "<b>Answered: {answered} of {n} organisations</b>", s.orgs,
+                           answered=t.number(s.answered))]
     lines.append(counts_line(t, t("By answer"), dict(s.by_answer),
                              {k: t(label) for k, label in ASK.items()}))
     if s.capacities:
@@ -237,8 +245,9 @@ async def nudge_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     log.info("alerts.nudged alert=%d chats=%d", pressed.alert, done.chats)
     await query.answer(where.t("Sending the reminder."))
     await reply(update, where, lambda t: t(
-        "Reminding {orgs} organisations that have not answered, in {chats} chats.",
-        orgs=t.number(done.orgs), chats=t.number(done.chats)))
+        "Reminding {orgs}, in {chats}.",
+        orgs=silent_orgs(t, done.orgs),
+        chats=counts.chats(t, done.chats)))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

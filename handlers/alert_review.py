@@ -23,6 +23,7 @@ from bot.i18n import Text
 from bot.services import alert_review, alerts, approvals, conversations
 from bot.services.alert_render import alert_text
 from bot.services.roles import Role
+from handlers import counts
 from handlers.alert_actions import alert_copy
 from handlers.alert_tasks import schedule_followups
 from handlers.buttons import on
@@ -53,8 +54,8 @@ class SendBackPress:
 def review_note(t: Text, reach: alerts.Reach) -> str:
     return "\n".join([
         t("<b>Approval needed</b> (two-person rule): a coordinator composed the alert above. "
-          "It will reach <b>{orgs}</b> organisations in <b>{chats}</b> chats.",
-          orgs=t.number(reach.orgs), chats=t.number(len(reach.targets))),
+          "It will reach {orgs} in {chats}.", orgs=counts.orgs(t, reach.orgs, bold=True),
+          chats=counts.chats(t, len(reach.targets), bold=True)),
         t("Approve to send it now, or send it back to its composer."),
     ])
 
@@ -196,8 +197,8 @@ async def approve_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     log.info("alerts.approved alert=%d fanout=%d", sent.alert_id, sent.fanout_id)
     await query.answer(where.t("Approved: sending."))
     await reply(update, where, lambda t: t(
-        "Approved. Sending the alert to {orgs} organisations in {chats} chats; its composer "
-        "sees the progress.", orgs=t.number(sent.orgs), chats=t.number(sent.chats)))
+        "Approved. Sending the alert to {orgs} in {chats}; its composer sees the progress.",
+        orgs=counts.orgs(t, sent.orgs), chats=counts.chats(t, sent.chats)))
 
 
 @on(SendBackPress)

@@ -213,8 +213,9 @@ def published_text(t: Text, found: alert_statements.Signatures) -> str:
              escape(statement_for(found.alert, t.lang)), "", t("<b>Signed by:</b>")]
     lines += [f"• {escape(name)}" for name in found.named]
     if found.unnamed:
-        lines.append(t("…and {n} more organisations that signed without being named.",
-                       n=t.number(found.unnamed)))
+        lines.append(t.plural("…and {n} more organisation that signed without being named.",
+                              "…and {n} more organisations that signed without being named.",
+                              found.unnamed))
     return "\n".join(lines)
 
 
@@ -247,13 +248,16 @@ async def signatures_view(update: Update, context: ContextTypes.DEFAULT_TYPE,
         where.chat_id, document=alert_statements.csv_bytes(found),
         filename=f"signatures-alert-{pressed.alert}.csv", protect_content=True)
     missing = found.minimum - len(found.signatories)
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.plural(
+        "<b>{n} signature</b> (at least {minimum} before publishing), {hidden} of them "
+        "low-profile (counted, never named).",
         "<b>{n} signatures</b> (at least {minimum} before publishing), {hidden} of them "
-        "low-profile (counted, never named).", n=t.number(len(found.signatories)),
+        "low-profile (counted, never named).", len(found.signatories),
         minimum=t.number(found.minimum), hidden=t.number(found.unnamed)) + "\n" + (
         t("Ready to publish: the text in both languages follows.") if missing <= 0 else
-        t("{n} more signatures are needed before the statement can be published.",
-          n=t.number(missing))))
+        t.plural("{n} more signature is needed before the statement can be published.",
+                 "{n} more signatures are needed before the statement can be published.",
+                 missing)))
     if missing <= 0:
         for lang in i18n.LANGUAGES:
             for part in split_html(published_text(Text(lang, where.timezone), found)):

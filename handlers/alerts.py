@@ -30,6 +30,7 @@ from bot.services import alert_review, alert_statements, alerts, conversations
 from bot.services import vocabulary as v
 from bot.services.alert_render import ASK, AUDIENCE, SEVERITY, alert_text, region_name
 from bot.services.roles import Role
+from handlers import counts
 from handlers.alert_actions import (
     AnswerPress,
     CapacityPress,
@@ -142,7 +143,8 @@ NUDGE_CHOICES = ("0", *(str(h) for h in alerts.NUDGE_HOURS))
 def nudge_label(t: Text, value: str) -> str:
     if value == "0":
         return t("No automatic reminder")
-    return t("Remind the silent ones after {n} hours", n=value)
+    return t.plural("Remind the silent ones after {n} hour",
+                    "Remind the silent ones after {n} hours", int(value))
 
 
 def question(t: Text, name: str, alert: Alert) -> str:
@@ -416,9 +418,10 @@ async def answer_body(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
     saved = await save(where, flow, **{name: body})
     if saved is None:
         return
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.plural(
+        "Added. The text now has {n} character. Send more to add to it, or press Done.",
         "Added. The text now has {n} characters. Send more to add to it, or press Done.",
-        n=t.number(len(body))), markup=keyboard(where, name, saved))
+        len(body)), markup=keyboard(where, name, saved))
 
 
 step(FLOW, "body_es")(answer_body)
@@ -612,13 +615,15 @@ def summary(t: Text, alert: Alert, reach: alerts.Reach) -> str:
     by_language = ", ".join(f"{langs[k]}: {t.number(reach.by_language[k])}"
                             for k in langs if reach.by_language.get(k)) or "—"
     lines = [
-        t("<b>Preview above.</b> It will reach <b>{orgs}</b> organisations in <b>{chats}</b> "
-          "chats.", orgs=t.number(reach.orgs), chats=t.number(len(reach.targets))),
+        t("<b>Preview above.</b> It will reach {orgs} in {chats}.",
+          orgs=counts.orgs(t, reach.orgs, bold=True),
+          chats=counts.chats(t, len(reach.targets), bold=True)),
         t("Chats by language: {value}", value=by_language),
     ]
     if reach.orgs_without_chat:
-        lines.append(t("{n} of them have no group: their contacts get it in private.",
-                       n=t.number(reach.orgs_without_chat)))
+        lines.append(t.plural("{n} of them has no group: its contacts get it in private.",
+                              "{n} of them have no group: their contacts get it in private.",
+                              reach.orgs_without_chat))
     audience = t(AUDIENCE.get(alert.audience, alert.audience))
     if alert.audience == "kinds":
         audience += ": " + ", ".join(t(v.KINDS[k]) for k in alert.kinds or [] if k in v.KINDS)
@@ -626,11 +631,14 @@ def summary(t: Text, alert: Alert, reach: alerts.Reach) -> str:
     asks = ", ".join(t(ASK[k]) for k in alert.asks or [] if k in ASK) or t("none")
     lines.append(t("Answers asked: {value}", value=asks))
     if alert_statements.has_statement(alert):
-        lines.append(t("A statement to sign; at least {n} signatures before it is published.",
-                       n=t.number(alert.min_signatures or 1)))
+        lines.append(t.plural(
+            "A statement to sign; at least {n} signature before it is published.",
+            "A statement to sign; at least {n} signatures before it is published.",
+            alert.min_signatures or 1))
     if alert.auto_nudge_hours and alert.severity == "urgent" and alert.asks:
-        lines.append(t("Automatic reminder to the silent ones after {n} hours.",
-                       n=alert.auto_nudge_hours))
+        lines.append(t.plural("Automatic reminder to the silent ones after {n} hour.",
+                              "Automatic reminder to the silent ones after {n} hours.",
+                              alert.auto_nudge_hours))
     if not reach.targets:
         lines.append(t("⚠️ No organisation matches: change the topics, regions or audience."))
     return "\n".join(lines)
@@ -711,9 +719,8 @@ async def send_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     log.info("alerts.sent alert=%d fanout=%d chats=%d", sent.alert_id, sent.fanout_id, sent.chats)
     await query.answer(where.t("Sending."))
     await reply(update, where, lambda t: t(
-        "Sending the alert to {orgs} organisations in {chats} chats. The progress follows; "
-        "send /alerts to see who answered.", orgs=t.number(sent.orgs),
-        chats=t.number(sent.chats)))
+        "Sending the alert to {orgs} in {chats}. The progress follows; send /alerts to see who "
+        "answered.", orgs=counts.orgs(t, sent.orgs), chats=counts.chats(t, sent.chats)))
 
 
 @on(AlertEdit)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from babel.dates import format_date
 
-from bot.i18n import Text
+from bot.i18n import Safe, Text
 from bot.services import digests
 from bot.services.action_render import ANSWER as RSVP
 from bot.services.action_render import KIND as ACTION_KIND
@@ -50,9 +50,12 @@ def member_text(digest: digests.MemberDigest) -> object:
                 "{date}: {title} ({kind}). Your answer: {answer}", date=_date(t, action.starts_at),
                 title=action.title, kind=t.gettext(ACTION_KIND.get(action.kind, "")),
                 answer=answer))
-        lines += ["", t("The coalition: {orgs} active organisations; {answers} answers to alerts "
-                        "this week.", orgs=t.number(digest.active_orgs),
-                        answers=t.number(digest.answers_week))]
+        active = Safe(t.plural("{n} active organisation", "{n} active organisations",
+                               digest.active_orgs))
+        answers = Safe(t.plural("{n} answer to alerts", "{n} answers to alerts",
+                                digest.answers_week))
+        lines += ["", t("The coalition: {orgs}; {answers} this week.", orgs=active,
+                        answers=answers)]
         lines.append(t("Change how often this chat gets the digest: /digest_settings"))
         return "\n".join(lines)
 
@@ -63,8 +66,11 @@ def coordinator_text(digest: digests.CoordinatorDigest) -> object:
     def build(t: Text) -> str:
         lines = [t("<b>Coordinators' digest</b>: {since} to {until}",
                    since=_date(t, digest.since), until=_date(t, digest.until)), ""]
-        lines.append(t("Delivery: {failed} failed, {unreachable} unreachable chats.",
-                       failed=t.number(digest.failed), unreachable=t.number(digest.unreachable)))
+        failed = Safe(t.plural("{n} failed", "{n} failed", digest.failed))
+        unreachable = Safe(t.plural("{n} unreachable chat", "{n} unreachable chats",
+                                    digest.unreachable))
+        lines.append(t("Delivery: {failed}, {unreachable}.", failed=failed,
+                       unreachable=unreachable))
         for reason, count in digest.reasons.items():
             lines.append(t("  • {reason}: {count}", reason=reason, count=t.number(count)))
         lines.append(t("Contacts the bot cannot write to: {n}",
@@ -79,7 +85,8 @@ def coordinator_text(digest: digests.CoordinatorDigest) -> object:
         lines += ["", t("<b>Urgent alerts still unanswered</b>")]
         if not digest.urgent_unanswered:
             lines.append(t("None."))
-        lines += [t("  • {title}: {n} organisations silent", title=title, n=t.number(n))
+        lines += [t.plural("  • {title}: {n} organisation silent",
+                           "  • {title}: {n} organisations silent", n, title=title)
                   for title, n in digest.urgent_unanswered]
         lines += ["", t("Open requests for help: {n}", n=t.number(digest.open_requests))]
         return "\n".join(lines)

@@ -106,7 +106,7 @@ def ballot_text(t: Text, poll: Poll, ranking: list[int]) -> str:
 
 
 def _votes(t: Text, n: int) -> str:
-    return t("1 vote") if n == 1 else t("{n} votes", n=t.number(n))
+    return t.plural("{n} vote", "{n} votes", n)
 
 
 def _options_lines(t: Text, result: Result) -> list[str]:
@@ -116,9 +116,12 @@ def _options_lines(t: Text, result: Result) -> list[str]:
         label = i18n.escape(result.options[i])
         if result.ranked:
             assert result.borda is not None
-            lines.append(t("{option}: {points} Borda points, {first} first preferences",
-                           option=i18n.Safe(label), points=t.number(result.borda[i]),
-                           first=t.number(result.headline[i])))
+            points = i18n.Safe(t.plural("{n} Borda point", "{n} Borda points",
+                                        result.borda[i]))
+            first = i18n.Safe(t.plural("{n} first preference", "{n} first preferences",
+                                       result.headline[i]))
+            lines.append(t("{option}: {points}, {first}", option=i18n.Safe(label),
+                           points=points, first=first))
         else:
             lines.append(t("{option}: {votes}", option=i18n.Safe(label),
                            votes=_votes(t, result.headline[i])))
@@ -162,9 +165,10 @@ def _split_lines(t: Text, result: Result, coordinator_view: bool) -> list[str]:
         lines.append(f"<i>{t(title)}</i>")
         for key, (orgs, measure) in shown.items():
             best = max(range(n), key=lambda i: (measure[i], -i))
-            lines.append(t("{group} ({orgs} organisations): first {option}",
-                           group=_group_name(t, split, key), orgs=t.number(orgs),
-                           option=result.options[best]))
+            group = _group_name(t, split, key)
+            lines.append(t.plural("{group} ({n} organisation): first {option}",
+                                  "{group} ({n} organisations): first {option}", orgs,
+                                  group=group, option=result.options[best]))
     return lines
 
 
@@ -179,8 +183,9 @@ def results_text(t: Text, poll: Poll, result: Result, *, coordinator_view: bool,
     lines = [head, f"<b>{i18n.escape(poll.question)}</b>", "", *_options_lines(t, result)]
     if result.ranked:
         lines += ["", *_runoff_lines(t, result)]
-    lines += ["", t("Turnout: {voted} of {reached} organisations voted.",
-                    voted=t.number(result.voted_orgs), reached=t.number(result.reached_orgs))]
+    lines += ["", t.plural("Turnout: {voted} of {n} organisation voted.",
+                           "Turnout: {voted} of {n} organisations voted.", result.reached_orgs,
+                           voted=t.number(result.voted_orgs))]
     members = ", ".join(f"{i18n.escape(o)} {c}" for o, c in zip(result.options, result.members,
                                                                  strict=True))
     allies = ", ".join(f"{i18n.escape(o)} {c}" for o, c in zip(result.options, result.allies,

@@ -35,6 +35,7 @@ from bot.runtime import runtime_of
 from bot.scheduler import schedule
 from bot.services import conversations, people, poll_results, polls
 from bot.services.roles import Role
+from handlers import counts
 from handlers import poll_render as render
 from handlers.buttons import on
 from handlers.callback_data import action, encode
@@ -371,8 +372,8 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where.rt.wake_sender()
     log.info("polls.sent poll=%d chats=%d", poll_id, chats)
     await reply(update, where, lambda t: t(
-        "The poll was sent to {chats} chats of {orgs} organisations. Results: /polls",
-        chats=t.number(chats), orgs=t.number(orgs)))
+        "The poll was sent to {chats} of {orgs}. Results: /polls",
+        chats=counts.chats(t, chats), orgs=counts.orgs(t, orgs)))
 
 
 async def publish(where: Here, draft: polls.Draft) -> tuple[int, int, int]:

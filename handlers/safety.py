@@ -309,7 +309,8 @@ def _view(org_id: int, name: str, state: safety.LowProfile, where: Here
             lines.append(t("Shown to other members as: {alias}", alias=state.alias)
                          if state.alias else t("Shown to other members: not at all."))
             lines.append(t("Messages to its chats: protected (no forwarding or saving)."))
-            lines.append(t("Deleted after {hours} hours.", hours=state.delete_after_hours)
+            lines.append(t.plural("Deleted after {n} hour.", "Deleted after {n} hours.",
+                                  state.delete_after_hours)
                          if state.delete_after_hours else t("Not deleted automatically."))
         return "\n".join(lines)
 

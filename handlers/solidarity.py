@@ -269,10 +269,13 @@ async def visibility_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             text = t("Your request #{id} went to the coordinators only; they will look for "
                      "help.", id=created.request_id)
         elif created.orgs:
-            text = t("Your request #{id} was sent to {orgs} organisations that offer {capacity}, "
-                     "the closest first. Their offers will appear here, and you choose whom to "
-                     "meet.", id=created.request_id, orgs=t.number(created.orgs),
-                     capacity=label)
+            text = t.plural("Your request #{id} was sent to {n} organisation that offers "
+                            "{capacity}. Its offers will appear here, and you choose whether to "
+                            "meet.",
+                            "Your request #{id} was sent to {n} organisations that offer "
+                            "{capacity}, the closest first. Their offers will appear here, and "
+                            "you choose whom to meet.", created.orgs, id=created.request_id,
+                            capacity=label)
         else:
             text = t("Your request #{id} is open, but no other organisation offers {capacity} "
                      "right now. The coordinators can see it.", id=created.request_id,

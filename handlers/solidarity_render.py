@@ -15,7 +15,7 @@ from typing import Any
 from bot import i18n
 from bot.db.models import HelpOffer, HelpRequest, Organisation
 from bot.delivery.outbox import Outgoing
-from bot.i18n import N_, Text
+from bot.i18n import N_, Safe, Text
 from bot.services import solidarity, solidarity_chart
 from bot.services import vocabulary as v
 from bot.services.visibility import shown_name
@@ -294,10 +294,12 @@ def table(rows: list[tuple[str, int, int]], head: tuple[str, str, str]) -> str:
 def measures_text(t: Text, m: solidarity.Measures) -> str:
     if not m.requests:
         return t("No request for help yet.")
-    lines = [t("<b>Measures</b>: {n} requests ({open} open, {matched} matched, {closed} closed).",
-               n=t.number(m.requests), open=t.number(m.by_status.get("open", 0)),
-               matched=t.number(m.by_status.get("matched", 0)),
-               closed=t.number(m.by_status.get("closed", 0)))]
+    requests = Safe(t.plural("{n} request", "{n} requests", m.requests))
+    opened = Safe(t.plural("{n} open", "{n} open", m.by_status.get("open", 0)))
+    matched = Safe(t.plural("{n} matched", "{n} matched", m.by_status.get("matched", 0)))
+    closed = Safe(t.plural("{n} closed", "{n} closed", m.by_status.get("closed", 0)))
+    lines = [t("<b>Measures</b>: {requests} ({open}, {matched}, {closed}).", requests=requests,
+               open=opened, matched=matched, closed=closed)]
     if m.median_first_offer_s is None:
         lines.append(t("Median time to a first offer: no offer yet."))
     else:

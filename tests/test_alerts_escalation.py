@@ -83,7 +83,7 @@ async def test_escalation_follows_the_clock(emu: Emulator, make_bot) -> None:
     assert "Text of the consultation." in other.text
     assert alert_copies(emu, emu.private_chat(beta.contact), "has not answered") == []
     listed = await text_after(emu, emu.private_chat(coord), "cannot write to", 0)
-    assert "Upsilon" in listed.text and "1 unreachable contacts" in listed.text
+    assert "Upsilon" in listed.text and "1 unreachable contact" in listed.text
     assert "Alfa" not in listed.text and "Lambda" not in listed.text
     # Alfa's contact answers in private: it counts for Alfa (rule A)
     q = emu.press(alfa.contact, copy, label="✅ Recibido")

@@ -142,7 +142,7 @@ async def test_past_48_hours_then_withdrawn(emu: Emulator, make_bot) -> None:
     emu.press(coord, m, label="Listo")
     m = await text_after(emu, chat, "inglés", m.message_id)
     emu.press(coord, m, label="Listo")
-    told = await text_after(emu, chat, "Corregiré la alerta en 1 chats.", m.message_id)
+    told = await text_after(emu, chat, "Corregiré la alerta en 1 chat.", m.message_id)
     emu.press(coord, told, label="Enviar la corrección")
     await finished(bot, await fix_fanout(bot, alert.id, 1))
     await progress_done(emu, coord, "(alert.fix)")
@@ -173,7 +173,7 @@ async def test_past_48_hours_then_withdrawn(emu: Emulator, make_bot) -> None:
     # withdrawn, with its reason; its buttons go and a press changes nothing
     emu.press(coord, status, label="Retirar")
     m = await text_after(emu, chat, "Retirando la alerta", status.message_id)
-    m = await text_after(emu, chat, "Retiraré la alerta en 1 chats.",
+    m = await text_after(emu, chat, "Retiraré la alerta en 1 chat.",
                          emu.send(coord, "Fue un error de fecha.").message_id)
     emu.press(coord, m, label="Retirarla")
     await finished(bot, await fix_fanout(bot, alert.id, 2))
@@ -207,8 +207,8 @@ async def test_an_orphan_copy_is_counted_and_left(emu: Emulator, make_bot) -> No
     emu.press(coord, m, label="Done")
     m = await text_after(emu, chat, "corrected text in English", m.message_id)
     emu.press(coord, m, label="Done")
-    told = await text_after(emu, chat, "I will correct the alert in 1 chats.", m.message_id)
-    assert "1 copies cannot be reached" in told.text
+    told = await text_after(emu, chat, "I will correct the alert in 1 chat.", m.message_id)
+    assert "1 copy cannot be reached" in told.text
     emu.press(coord, told, label="Send the correction")
     await finished(bot, await fix_fanout(bot, alert.id, 1))
     orphan, edited = [m for m in emu.bot_messages(alfa.groups[0]) if "Ley" in (m.text or "")]

@@ -26,8 +26,8 @@ def run(*args: str) -> None:
 
 
 def extract() -> None:
-    run("extract", "-F", "babel.cfg", "-k", "N_", "-k", "t", "-k", "label", "--no-location",
-        "--sort-output", "--project=coalition-bot", "-o", str(POT), ".")
+    run("extract", "-F", "babel.cfg", "-k", "N_", "-k", "t", "-k", "label", "-k", "plural:1,2",
+        "--no-location", "--sort-output", "--project=coalition-bot", "-o", str(POT), ".")
 
 
 def update() -> None:

@@ -58,7 +58,7 @@ OFFSET: dict[int, str] = {
 def offset_label(t: Text, minutes: int) -> str:
     if minutes in OFFSET:
         return t(OFFSET[minutes])
-    return t("{n} minutes before", n=t.number(minutes))
+    return t.plural("{n} minute before", "{n} minutes before", minutes)
 
 
 def answer_label(t: Text, value: str) -> str:
