@@ -109,7 +109,7 @@ async def test_a_statement_signed_by_three_and_published(emu: Emulator, make_bot
     status = await text_after(emu, chat, "Answered: 2 of 4", listing.message_id)
     rows, told = await signatures_view(emu, coord, status)
     assert [r["signed_as"] for r in rows] == ["Alfa A.C.", "Beta Network"]
-    assert "1 more signatures are needed" in told.text
+    assert "1 more signature is needed" in told.text
     # Two of three: once the press is handled, no text ready to publish reached the coordinator.
     await handled(bot)
     assert "Firman:" not in everything_read(emu, [chat])
@@ -128,8 +128,8 @@ async def test_a_statement_signed_by_three_and_published(emu: Emulator, make_bot
     for text in (es_text, en_text):
         assert "• Alfa A.C.\n• Beta Network" in text
         assert "Lambda" not in text and "Delta" not in text
-    assert "…y 1 organizaciones más que firmaron sin ser nombradas." in es_text
-    assert "…and 1 more organisations that signed without being named." in en_text
+    assert "…y 1 organización más que firmó sin ser nombrada." in es_text
+    assert "…and 1 more organisation that signed without being named." in en_text
     async with bot.db.sessions() as session:
         signed = (await session.execute(select(AlertSignature.org_id, AlertSignature.signer_id)
                                         .where(AlertSignature.alert_id == alert.id))).all()
@@ -222,7 +222,7 @@ async def test_a_statement_added_from_edit(emu: Emulator, make_bot) -> None:
     m = await text_after(emu, chat, "send the statement", menu.message_id)
     m = await text_after(emu, chat, "Added.", emu.send(coord, "Declaración añadida.").message_id)
     emu.press(coord, m, label="Done")
-    summary = await text_after(emu, chat, "A statement to sign; at least 1 signatures",
+    summary = await text_after(emu, chat, "A statement to sign; at least 1 signature",
                                m.message_id)
     await send(emu, bot, coord, summary)
     [copy] = alert_copies(emu, alfa.groups[0], "Texto.")

@@ -275,7 +275,7 @@ async def test_low_profile_set_by_a_contact_protects_and_deletes(emu: Emulator,
     shown = await ask(emu, ana, "Red Uno")
     assert "Se muestra a los demás miembros como: Red Uno" in shown.text
     await press(emu, ana, shown, "Borrar a las 1 h")
-    await emu.wait_for(lambda: "Se borran después de 1 horas." in emu.message(shown).text,
+    await emu.wait_for(lambda: "Se borran después de 1 hora." in emu.message(shown).text,
                        what="deletion set")
     row = await org_row(service, org)
     assert (row.low_profile, row.alias, row.delete_after_hours) == (True, "Red Uno", 1)

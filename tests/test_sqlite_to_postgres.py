@@ -230,7 +230,7 @@ async def test_copy_a_populated_sqlite_database_and_run_on_postgres(
         assert await eventually(lambda: _all_sent(states), timeout=10)
 
         done = await compose(emu, bo, "After the move?", ["Impuestos", "Registro"])
-        assert "sent to 1 chats of 1 organisations" in done.text
+        assert "sent to 1 chat of 1 organisation" in done.text
         poll = await last_poll(second)
         assert poll.question == "After the move?" and poll.id > last_poll_id
         await traced(second, poll.id)
@@ -250,6 +250,6 @@ async def test_copy_a_populated_sqlite_database_and_run_on_postgres(
 
         results = await emu.wait_for(shown, timeout=20, what="the results in the group")
         assert "Registro: 1 voto" in results and "Impuestos: 0 votos" in results
-        assert "Participación: votaron 1 de 1 organizaciones." in results
+        assert "Participación: votaron 1 de 1 organización." in results
     finally:
         await second.stop()
