@@ -11,7 +11,9 @@ from sqlalchemy import update
 from bot.db.models import Alert, Chat, Organisation
 from bot.emulator import Emulator
 from bot.services import alerts
+from handlers.alert_actions import alert_copy
 from tests.alert_helpers import Org, add_org, alert_copies, compose, outbox_chats, send
+from tests.delivery_helpers import finished
 
 
 async def world(emu: Emulator, bot: Any) -> dict[str, Org]:
@@ -81,6 +83,27 @@ async def test_targeting_table(emu: Emulator, make_bot) -> None:
             assert {t.chat_id for t in found.targets} == chats_of(orgs, expected), values
             assert len(found.targets) == len({t.chat_id for t in found.targets})  # once each
             assert found.orgs == len(expected)
+    # Send (the service the composer's Send calls) delivers each row to exactly those chats.
+    every_chat = {c for org in orgs.values()
+                  for c in (*org.chat_ids, emu.private_chat(org.contact).id)}
+    for row, (values, expected) in enumerate(TABLE):
+        marker = f"Fila {row} del cuadro."
+        async with bot.db.transaction() as session:
+            draft = await alerts.new_draft(session, coord.id, bot.clock.now(), title="t",
+                                           body_es=marker)
+            for name, value in values.items():
+                setattr(draft, name, value)
+            predicted = {t.chat_id for t in (await alerts.reach(session, draft, "es")).targets}
+            sent = await alerts.send(session, draft.id, coord.id, bot.clock.now(),
+                                     alert_copy(bot.settings.timezone), "es")
+        assert sent is not None and predicted == chats_of(orgs, expected), values
+        bot.sender.wake()
+        await finished(bot, sent.fanout_id)
+        rows = await outbox_chats(bot, sent.fanout_id)
+        assert rows == dict.fromkeys(predicted, "sent"), values
+        got = {c for c in every_chat if alert_copies(emu, c, marker)}
+        assert got == predicted, values
+        assert all(len(alert_copies(emu, c, marker)) == 1 for c in got), values
 
 
 @pytest.mark.parametrize("coord_lang", ["en", "es"])
