@@ -28,24 +28,39 @@ def paragraphs(n: int, start: int) -> list[str]:
             for i in range(start, start + n)]
 
 
+def english(n: int, start: int) -> list[str]:
+    return [f"Paragraph {i:03d}: " + " ".join(["the law obliges us to register foreign donors"] * 2)
+            for i in range(start, start + n)]
+
+
+def in_order(messages: list, expected: list[str]) -> None:
+    """Every paragraph arrived once, in order, over parts Telegram accepts."""
+    assert all(len(m.text) <= 4096 for m in messages)
+    whole = "\n".join(m.text for m in messages)
+    assert all(whole.count(p) == 1 for p in expected)
+    positions = [whole.index(p) for p in expected]
+    assert positions == sorted(positions)
+
+
 async def test_a_ten_thousand_character_text_arrives_split_and_whole(emu: Emulator,
                                                                      make_bot) -> None:
     coord = emu.add_user("Coord", language_code="en")
     bot = await make_bot(coordinator_ids=(coord.id,))
     org = await add_org(emu, bot, "Alfa", group_language="en")
-    first, second, third = paragraphs(32, 0), paragraphs(32, 32), paragraphs(32, 64)
-    parts = ["\n\n".join(p) for p in (first, second, third)]
-    assert all(len(p) < 4096 for p in parts)
-    preview, summary = await compose(emu, coord, title="Ley larga", es=parts)
-    body = "\n\n".join(parts)
-    assert len(body) >= 10_000
+    both = await add_org(emu, bot, "Beta", group_language="both")
+    es = [paragraphs(32, start) for start in (0, 32, 64)]
+    en = [english(32, start) for start in (0, 32, 64)]
+    parts_es, parts_en = (["\n\n".join(p) for p in side] for side in (es, en))
+    assert all(len(p) < 4096 for p in parts_es + parts_en)
+    preview, summary = await compose(emu, coord, title="Ley larga", es=parts_es, en=parts_en)
+    body_es, body_en = "\n\n".join(parts_es), "\n\n".join(parts_en)
+    assert len(body_es) >= 10_000 and len(body_en) >= 10_000
     alert = await send(emu, bot, coord, summary)
-    assert alert.body_es == body
+    assert (alert.body_es, alert.body_en) == (body_es, body_en)
     got = [m for m in emu.transcript(org.groups[0]) if m.from_bot]
-    assert len(got) >= 3 and all(len(m.text) <= 4096 for m in got)
-    whole = "\n".join(m.text for m in got)
-    positions = [whole.index(p) for p in [*first, *second, *third]]
-    assert positions == sorted(positions)  # every paragraph, once, in order
+    assert len(got) >= 3
+    in_order(got, [p for side in en for p in side])  # every paragraph, once, in order
+    assert "Párrafo" not in "\n".join(m.text for m in got)
     assert got[0].text.startswith("ℹ️ Alert: Information\nLey larga")
     assert [b.text for row in got[-1].buttons for b in row] == ["✅ Received"]
     assert all(not m.buttons for m in got[:-1])
@@ -53,6 +68,14 @@ async def test_a_ten_thousand_character_text_arrives_split_and_whole(emu: Emulat
     shown = [m.text for m in emu.transcript(emu.private_chat(coord))
              if m.from_bot and preview.message_id <= m.message_id < summary.message_id]
     assert shown == [m.text for m in got]
+    # a chat in both languages: Spanish then English, over 20,000 characters, split and whole
+    got = [m for m in emu.transcript(both.groups[0]) if m.from_bot]
+    assert len(got) >= 5
+    in_order(got, [p for side in (*es, *en) for p in side])
+    assert got[0].text.startswith("ℹ️ Alerta: Información\nLey larga")
+    assert "ℹ️ Alert: Information\nLey larga" in "\n".join(m.text for m in got)
+    assert [b.text for row in got[-1].buttons for b in row] == ["✅ Recibido / ✅ Received"]
+    assert all(not m.buttons for m in got[:-1])
 
 
 async def test_send_twice_sends_once(emu: Emulator, make_bot) -> None:
