@@ -110,7 +110,8 @@ async def test_edit_then_send_and_cancel_sends_nothing(emu: Emulator, make_bot) 
     question = await press(emu, coord, menu, "Title")
     assert "title" in question.text
     reply = await ask(emu, coord, "New <title>")
-    summary = await text_after(emu, chat, "It will reach 1 organisations", reply.message_id)
+    summary = await text_after(emu, chat, "It will reach 1 organisation in 1 chat.",
+                               reply.message_id)
     assert reply.text.startswith("ℹ️ Alert: Information\nNew <title>")
     assert "🔗 More: https://example.org/ley?a=1&b=2" in reply.text
     assert "⏰ Deadline: 1/15/30, 6:00 PM" in reply.text.replace("\u202f", " ")
