@@ -19,7 +19,6 @@ from bot.db.models import (
     Organisation,
     OutboxRow,
     Person,
-    SavedUpdate,
 )
 from bot.delivery import outbox
 from bot.emulator import Emulator
@@ -176,12 +175,8 @@ async def test_exit_erases_the_org_deletes_recent_messages_and_leaves(emu: Emula
     await wait_sent(service, recent)
     old_copy = next(m for m in emu.bot_messages(grp) if m.text == "An old coalition message")
     recent_reply = await ask(emu, ana, "/help", chat=grp)
-
-    async def help_handled() -> bool:  # the reply is on screen before the handler records it
-        async with service.db.sessions() as session:
-            return (await session.execute(select(SavedUpdate.update_id).where(
-                SavedUpdate.status != "done").limit(1))).scalar() is None
-    await eventually(help_handled, what="the /help update handled")
+    # The reply is on screen before the handler records it for deletion.
+    await eventually(lambda: _all_handled(service), what="the /help update handled")
 
     question = await ask(emu, ana, "/exit")
     assert "Salida de emergencia" in question.text
