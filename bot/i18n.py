@@ -79,7 +79,12 @@ def normalise(code: str | None) -> str | None:
 
 
 class Text:
-    """Translate and format for one language: `t("Hello, {name}", name=...)` escapes `name`."""
+    """Translate and format for one language: `t.tr("Hello, {name}", name=...)` escapes `name`.
+
+    The translating methods are named `tr` and `tr_plural`, names no other code in `bot/` and
+    `handlers/` uses, because pybabel finds texts by name alone: a keyword that is also a loop
+    variable or a dictionary (`t["x"]`) makes it extract what is not a text.
+    """
 
     def __init__(self, lang: str, timezone: str = "UTC") -> None:
         self.lang = lang if lang in LANGUAGES else LANGUAGES[0]
@@ -87,7 +92,7 @@ class Text:
         self.locale = Locale.parse(self.lang)
         self._t = _translations(self.lang)
 
-    def __call__(self, message: str, **values: Any) -> str:
+    def tr(self, message: str, **values: Any) -> str:
         text = self._t.gettext(message)
         if values:
             text = text.format(**{k: escape(v) for k, v in values.items()})
@@ -96,7 +101,7 @@ class Text:
     def gettext(self, message: str) -> str:
         return self._t.gettext(message)
 
-    def plural(self, singular: str, plural: str, n: int, **values: Any) -> str:
+    def tr_plural(self, singular: str, plural: str, n: int, **values: Any) -> str:
         text = self._t.ngettext(singular, plural, n)
         return text.format(n=self.number(n), **{k: escape(v) for k, v in values.items()})
 

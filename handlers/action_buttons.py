@@ -51,13 +51,13 @@ def rsvp_buttons(action_id: int, choice: str, calendar: bool = True
             "callback_data": encode(RsvpPress(action_id, a))} for a in actions.ANSWERS]
     rows = [row]
     if calendar:
-        rows.append([{"text": i18n.label(choice, lambda t: t("📅 Add to calendar")),
+        rows.append([{"text": i18n.label(choice, lambda t: t.tr("📅 Add to calendar")),
                       "callback_data": encode(CalendarPress(action_id))}])
     return rows
 
 
 def calendar_button(action_id: int, choice: str) -> list[dict[str, Any]]:
-    return [{"text": i18n.label(choice, lambda t: t("📅 Add to calendar")),
+    return [{"text": i18n.label(choice, lambda t: t.tr("📅 Add to calendar")),
              "callback_data": encode(CalendarPress(action_id))}]
 
 

@@ -149,58 +149,58 @@ class ActionCancelYes:
 # --- texts ----------------------------------------------------------------------------------------
 
 def only_coordinators(t: Text) -> str:
-    return t("Only coordinators can do this.")
+    return t.tr("Only coordinators can do this.")
 
 
 def private_only(t: Text) -> str:
-    return t("Please compose actions in your private chat with me.")
+    return t.tr("Please compose actions in your private chat with me.")
 
 
 def question(t: Text, name: str) -> str:
     if name == "title":
-        return t("<b>New advocacy action.</b> What is its title? (one line, up to 200 "
-                 "characters; /cancel to stop)")
+        return t.tr("<b>New advocacy action.</b> What is its title? (one line, up to 200 "
+                    "characters; /cancel to stop)")
     if name == "description":
-        return t("Describe it in a message (what, why, what organisations should do), or "
-                 "press Skip.")
+        return t.tr("Describe it in a message (what, why, what organisations should do), or "
+                    "press Skip.")
     if name == "kind":
-        return t("What kind of action is it?")
+        return t.tr("What kind of action is it?")
     if name == "when":
-        return t("When does it start? Write the date and time in your time zone ({zone}), as "
-                 "2026-12-31 18:00.", zone=t.timezone)
+        return t.tr("When does it start? Write the date and time in your time zone ({zone}), as "
+                    "2026-12-31 18:00.", zone=t.timezone)
     if name == "place":
-        return t("Where? Send the place or a link, or press Skip.")
+        return t.tr("Where? Send the place or a link, or press Skip.")
     if name == "audience":
-        return t("Who should be invited?")
+        return t.tr("Who should be invited?")
     if name == "kinds":
-        return t("Which kinds of organisation? Choose one or more, then press Done.")
+        return t.tr("Which kinds of organisation? Choose one or more, then press Done.")
     if name == "topics":
-        return t("Which topics does it concern? Organisations following one of them are "
-                 "invited; choose none to reach every topic. Then press Done.")
+        return t.tr("Which topics does it concern? Organisations following one of them are "
+                    "invited; choose none to reach every topic. Then press Done.")
     if name == "regions":
-        return t("Which regions? Send codes separated by spaces (states like MX-JAL, countries "
-                 "like MX or GT), or press Skip to reach everywhere.")
-    return t("When should I remind the invited organisations? Choose, then press Done.")
+        return t.tr("Which regions? Send codes separated by spaces (states like MX-JAL, countries "
+                    "like MX or GT), or press Skip to reach everywhere.")
+    return t.tr("When should I remind the invited organisations? Choose, then press Done.")
 
 
 def when_problem(t: Text, problem: actions.When, zone: str) -> str:
     if problem is actions.When.GAP:
-        return t("That time does not exist in {zone}: the clocks skip it that day (a "
-                 "daylight-saving change). Please choose another time.", zone=zone)
+        return t.tr("That time does not exist in {zone}: the clocks skip it that day (a "
+                    "daylight-saving change). Please choose another time.", zone=zone)
     if problem is actions.When.PAST:
-        return t("That moment has already passed. Please give a date and time in the future.")
-    return t("I could not read a date and time there. Write it as 2026-12-31 18:00.")
+        return t.tr("That moment has already passed. Please give a date and time in the future.")
+    return t.tr("I could not read a date and time there. Write it as 2026-12-31 18:00.")
 
 
 def options(t: Text, name: str) -> list[tuple[str, str]]:
     if name == "kind":
-        return [(k, t(label)) for k, label in r.KIND.items()]
+        return [(k, t.tr(label)) for k, label in r.KIND.items()]
     if name == "audience":
-        return [(k, t(label)) for k, label in r.AUDIENCE.items()]
+        return [(k, t.tr(label)) for k, label in r.AUDIENCE.items()]
     if name == "kinds":
-        return [(k, t(label)) for k, label in v.KINDS.items()]
+        return [(k, t.tr(label)) for k, label in v.KINDS.items()]
     if name == "topics":
-        return [(k, t(label)) for k, label in v.TOPICS.items()]
+        return [(k, t.tr(label)) for k, label in v.TOPICS.items()]
     if name == "offsets":
         return [(str(m), r.offset_label(t, m)) for m in actions.OFFSET_CHOICES]
     return []
@@ -218,7 +218,7 @@ def keyboard(where: Here, name: str, item: Action) -> InlineKeyboardMarkup | Non
     t = where.t
     if name in ("description", "place", "regions"):
         return InlineKeyboardMarkup([[InlineKeyboardButton(
-            t("Skip"), callback_data=encode(ActionDone(name)))]])
+            t.tr("Skip"), callback_data=encode(ActionDone(name)))]])
     choices = options(t, name)
     if not choices:
         return None
@@ -233,7 +233,7 @@ def keyboard(where: Here, name: str, item: Action) -> InlineKeyboardMarkup | Non
         buttons.append(InlineKeyboardButton(text, callback_data=data))
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     if name in TOGGLE_STEPS:
-        rows.append([InlineKeyboardButton(t("Done"), callback_data=encode(ActionDone(name)))])
+        rows.append([InlineKeyboardButton(t.tr("Done"), callback_data=encode(ActionDone(name)))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -359,7 +359,7 @@ async def answer_title(update: Update, context: ContextTypes.DEFAULT_TYPE, where
     flow, item = loaded
     title = actions.clean_title(text)
     if title is None:
-        await ask(update, where, flow, item, lambda t: t(
+        await ask(update, where, flow, item, lambda t: t.tr(
             "That title cannot be used: one line of up to 200 characters, not starting with "
             "“/”."))
         return
@@ -375,7 +375,7 @@ async def answer_description(update: Update, context: ContextTypes.DEFAULT_TYPE,
     flow, item = loaded
     value = actions.clean_text(text)
     if value is None:
-        await ask(update, where, flow, item, lambda t: t(
+        await ask(update, where, flow, item, lambda t: t.tr(
             "That text cannot be used: up to {n} characters.", n=t.number(actions.MAX_TEXT)))
         return
     await go_on(update, where, flow, item, description=value)
@@ -405,7 +405,7 @@ async def answer_place(update: Update, context: ContextTypes.DEFAULT_TYPE, where
     flow, item = loaded
     value = actions.clean_text(text, actions.MAX_PLACE)
     if value is None:
-        await ask(update, where, flow, item, lambda t: t(
+        await ask(update, where, flow, item, lambda t: t.tr(
             "That text cannot be used: up to {n} characters.", n=t.number(actions.MAX_PLACE)))
         return
     await go_on(update, where, flow, item, place=value)
@@ -421,7 +421,7 @@ async def answer_regions(update: Update, context: ContextTypes.DEFAULT_TYPE, whe
     codes = [c.upper() for c in text.replace(",", " ").split()]
     unknown = [c for c in codes if c not in REGIONS]
     if not codes or unknown:
-        await ask(update, where, flow, item, lambda t: t(
+        await ask(update, where, flow, item, lambda t: t.tr(
             "I do not know these codes: {codes}.", codes=" ".join(unknown[:10]) or "—"))
         return
     await go_on(update, where, flow, item, regions=list(dict.fromkeys(codes)))
@@ -433,7 +433,7 @@ async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, w
     if loaded is None:
         return
     flow, item = loaded
-    await ask(update, where, flow, item, lambda t: t("Please answer with the buttons."))
+    await ask(update, where, flow, item, lambda t: t.tr("Please answer with the buttons."))
 
 
 for _name in ORDER:
@@ -445,7 +445,7 @@ async def stale(update: Update, where: Here) -> None:
     query = update.callback_query
     assert query is not None
     log.info("actions.stale_button")
-    await query.answer(where.t("This button is no longer valid."))
+    await query.answer(where.t.tr("This button is no longer valid."))
 
 
 async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here | None:
@@ -475,10 +475,10 @@ async def composer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     flow, item = loaded
     if isinstance(pressed, ActionDone):
         if pressed.step == "offsets" and not item.offsets:
-            await query.answer(where.t("Choose at least one reminder."), show_alert=True)
+            await query.answer(where.t.tr("Choose at least one reminder."), show_alert=True)
             return
         if pressed.step == "kinds" and not item.kinds:
-            await query.answer(where.t("Choose at least one kind."), show_alert=True)
+            await query.answer(where.t.tr("Choose at least one kind."), show_alert=True)
             return
         await query.answer()
         await go_on(update, where, flow, item)
@@ -509,7 +509,7 @@ async def composer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 # --- preview, announce, discard -------------------------------------------------------------------
 
 def scheduled(t: Text, n: int) -> i18n.Safe:
-    return i18n.Safe(t.plural("{n} reminder scheduled", "{n} reminders scheduled", n))
+    return i18n.Safe(t.tr_plural("{n} reminder scheduled", "{n} reminders scheduled", n))
 
 
 async def preview(update: Update, where: Here, item: Action) -> None:
@@ -520,21 +520,21 @@ async def preview(update: Update, where: Here, item: Action) -> None:
                 disable_web_page_preview=True)
     t = where.t
     controls = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t("Announce"), callback_data=encode(ActionAnnounce(item.id))),
-        InlineKeyboardButton(t("Edit"), callback_data=encode(ActionEdit(item.id))),
-        InlineKeyboardButton(t("Cancel"), callback_data=encode(ActionDiscard(item.id))),
+        InlineKeyboardButton(t.tr("Announce"), callback_data=encode(ActionAnnounce(item.id))),
+        InlineKeyboardButton(t.tr("Edit"), callback_data=encode(ActionEdit(item.id))),
+        InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(ActionDiscard(item.id))),
     ]])
 
     def summary(t: Text) -> str:
         reminders = ", ".join(r.offset_label(t, m) for m in sorted(item.offsets or [],
                                                                      reverse=True))
-        lines = [t("<b>Preview above.</b> It will invite {orgs} in {chats}.",
-                   orgs=counts.orgs(t, found.orgs, bold=True),
-                   chats=counts.chats(t, len(found.targets), bold=True)),
-                 t("Reminders: {value}", value=reminders)]
+        lines = [t.tr("<b>Preview above.</b> It will invite {orgs} in {chats}.",
+                      orgs=counts.orgs(t, found.orgs, bold=True),
+                      chats=counts.chats(t, len(found.targets), bold=True)),
+                 t.tr("Reminders: {value}", value=reminders)]
         if not found.targets:
-            lines.append(t("⚠️ No organisation matches: change the topics, regions or "
-                            "audience."))
+            lines.append(t.tr("⚠️ No organisation matches: change the topics, regions or "
+                               "audience."))
         return "\n".join(lines)
 
     await reply(update, where, summary, markup=controls)
@@ -569,13 +569,13 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await stale(update, where)
         return
     if not done.first:
-        await query.answer(where.t("This action was already announced."))
+        await query.answer(where.t.tr("This action was already announced."))
         return
     where.rt.wake_sender()
     log.info("actions.announced action=%d fanout=%d chats=%d reminders=%d", done.action_id,
              done.fanout_id, done.chats, done.reminders)
-    await query.answer(where.t("Announcing."))
-    await reply(update, where, lambda t: t(
+    await query.answer(where.t.tr("Announcing."))
+    await reply(update, where, lambda t: t.tr(
         "Announcing the action to {orgs} in {chats}, with {reminders}. Send /upcoming to see "
         "the answers, move it or cancel it.",
         orgs=counts.orgs(t, done.orgs), chats=counts.chats(t, done.chats),
@@ -598,7 +598,7 @@ async def discard_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await stale(update, where)
         return
     await query.answer()
-    await reply(update, where, lambda t: t("Cancelled. The action was not announced."))
+    await reply(update, where, lambda t: t.tr("Cancelled. The action was not announced."))
 
 
 @on(ActionEdit)
@@ -615,9 +615,9 @@ async def edit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     await query.answer()
     t = where.t
-    buttons = [InlineKeyboardButton(t(FIELD_LABEL[f]), callback_data=encode(ActionField(f)))
+    buttons = [InlineKeyboardButton(t.tr(FIELD_LABEL[f]), callback_data=encode(ActionField(f)))
                for f in EDITABLE]
-    await reply(update, where, lambda t: t("What do you want to change?"),
+    await reply(update, where, lambda t: t.tr("What do you want to change?"),
                 markup=InlineKeyboardMarkup([buttons[i:i + 3]
                                              for i in range(0, len(buttons), 3)]))
 
@@ -652,12 +652,12 @@ async def field_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 # --- move and cancel ------------------------------------------------------------------------------
 
 def rescheduled(t: Text, n: int) -> i18n.Safe:
-    return i18n.Safe(t.plural("{n} reminder rescheduled", "{n} reminders rescheduled", n))
+    return i18n.Safe(t.tr_plural("{n} reminder rescheduled", "{n} reminders rescheduled", n))
 
 
 def told(t: Text, chats: int) -> i18n.Safe:
     """Who hears of a move or a cancellation: the chats of those that answered going or maybe."""
-    return i18n.Safe(t.plural(
+    return i18n.Safe(t.tr_plural(
         "{n} chat of organisations that answered going or maybe is told",
         "{n} chats of organisations that answered going or maybe are told", chats))
 
@@ -683,7 +683,7 @@ async def move_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await stale(update, where)
         return
     await query.answer()
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Moving “{title}”. When does it start now? Write the date and time in your time zone "
         "({zone}), as 2026-12-31 18:00 (or /cancel).", title=item.title, zone=where.timezone))
 
@@ -705,12 +705,12 @@ async def answer_move(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
                                      moved_copy(where.rt.settings.timezone))
         await conversations.finish(session, where.chat_id, where.user_id)
     if changed is None:
-        await reply(update, where, lambda t: t("This action can no longer be moved."))
+        await reply(update, where, lambda t: t.tr("This action can no longer be moved."))
         return
     where.rt.wake_sender()
     log.info("actions.moved action=%d told=%d reminders=%d", changed.action_id, changed.chats,
              changed.reminders)
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Moved to {date}. {reminders}; {told}.", date=r.when(t, starts),
         reminders=rescheduled(t, changed.reminders),
         told=told(t, changed.chats)))
@@ -726,8 +726,8 @@ async def cancel_ask_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     await query.answer()
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-        where.t("Yes, cancel it"), callback_data=encode(ActionCancelYes(pressed.action)))]])
-    await reply(update, where, lambda t: t(
+        where.t.tr("Yes, cancel it"), callback_data=encode(ActionCancelYes(pressed.action)))]])
+    await reply(update, where, lambda t: t.tr(
         "Cancel this action? Its reminders go, and the organisations that answered going or "
         "maybe are told."), markup=markup)
 
@@ -749,7 +749,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where.rt.wake_sender()
     log.info("actions.cancelled action=%d told=%d", changed.action_id, changed.chats)
     await query.answer()
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Cancelled. Its reminders are gone; {told}.", told=told(t, changed.chats)))
 
 
@@ -775,33 +775,33 @@ async def upcoming_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             found = await actions.upcoming(session, now, org_id,
                                            coordinator and where.private)
     if found is None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Only member organisations and coordinators can see the coming actions."))
         return
     if not found:
-        await reply(update, where, lambda t: t("No actions are coming up."))
+        await reply(update, where, lambda t: t.tr("No actions are coming up."))
         return
     manage = coordinator and where.private
 
     def build(t: Text) -> str:
-        lines = [t("<b>Coming actions</b>")]
+        lines = [t.tr("<b>Coming actions</b>")]
         for n, item in enumerate(found, 1):
             assert item.action.starts_at is not None
             lines += ["", f"{n}. <b>{i18n.escape(item.action.title)}</b> — "
-                      f"{t(r.KIND.get(item.action.kind, r.KIND['other']))}",
+                      f"{t.tr(r.KIND.get(item.action.kind, r.KIND['other']))}",
                       r.when(t, item.action.starts_at)]
             if item.action.place:
-                lines.append(t("📍 Where: {place}", place=item.action.place))
+                lines.append(t.tr("📍 Where: {place}", place=item.action.place))
             if item.rsvp:
-                lines.append(t("Your organisation's answer: {answer}",
-                               answer=r.answer_label(t, item.rsvp)))
+                lines.append(t.tr("Your organisation's answer: {answer}",
+                                  answer=r.answer_label(t, item.rsvp)))
             elif not manage:
-                lines.append(t("Your organisation has not answered yet."))
+                lines.append(t.tr("Your organisation has not answered yet."))
             if manage and item.counts is not None:
-                lines.append(t("Going {going} · maybe {maybe} · not going {no}",
-                               going=t.number(item.counts["going"]),
-                               maybe=t.number(item.counts["maybe"]),
-                               no=t.number(item.counts["not_going"])))
+                lines.append(t.tr("Going {going} · maybe {maybe} · not going {no}",
+                                  going=t.number(item.counts["going"]),
+                                  maybe=t.number(item.counts["maybe"]),
+                                  no=t.number(item.counts["not_going"])))
         return "\n".join(lines)
 
     t = where.t
@@ -810,9 +810,9 @@ async def upcoming_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         row = [InlineKeyboardButton(f"📅 {n}. {_short(item.action.title)}",
                                     callback_data=encode(CalendarPress(item.action.id)))]
         if manage:
-            row += [InlineKeyboardButton(t("Move"), callback_data=encode(
+            row += [InlineKeyboardButton(t.tr("Move"), callback_data=encode(
                         ActionMove(item.action.id))),
-                    InlineKeyboardButton(t("Cancel"), callback_data=encode(
+                    InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(
                         ActionCancelAsk(item.action.id)))]
         rows.append(row)
     await reply(update, where, build, markup=InlineKeyboardMarkup(rows),
@@ -834,13 +834,13 @@ async def calendar_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                      where.role is Role.COORDINATOR and not where.anonymous)
         data = r.calendar_file(item) if item is not None else None
     if item is None or data is None:
-        await query.answer(where.t("This action was not sent to your organisation."),
+        await query.answer(where.t.tr("This action was not sent to your organisation."),
                            show_alert=True)
         return
     await query.answer()
     sent = await context.bot.send_document(
         where.chat_id, document=data, filename=f"action-{item.id}.ics",
-        caption=where.text(lambda t: t("“{title}” for your calendar.", title=item.title)),
+        caption=where.text(lambda t: t.tr("“{title}” for your calendar.", title=item.title)),
         parse_mode=ParseMode.HTML, protect_content=where.policy.protect)
     if where.policy.org_id is not None:
         async with where.rt.db.transaction() as session:
@@ -871,7 +871,7 @@ async def rsvp_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         result = await actions.answer(session, pressed.action, where.chat_id, where.private,
                                       where.user_id, pressed.answer, where.rt.clock.now())
     log.info("actions.rsvp action=%d outcome=%s", pressed.action, result.outcome.value)
-    await query.answer(where.t(OUTCOME_TEXT[result.outcome]),
+    await query.answer(where.t.tr(OUTCOME_TEXT[result.outcome]),
                        show_alert=result.outcome is actions.Outcome.NOT_REACHED)
 
 

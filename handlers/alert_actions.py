@@ -75,7 +75,7 @@ def answer_buttons(alert: Alert, choice: str, preview: bool = False) -> list[lis
 
 
 def capacity_buttons(alert_id: int, choice: str) -> list[list[dict[str, Any]]]:
-    buttons = [{"text": i18n.label(choice, lambda t, label=label: t(label)),
+    buttons = [{"text": i18n.label(choice, lambda t, label=label: t.tr(label)),
                 "callback_data": encode(CapacityPress(alert_id, code))}
                for code, label in v.CAPACITIES.items()]
     return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]

@@ -30,36 +30,37 @@ MAX_LISTED = 60
 
 
 def resend_header(t: Text, alert: Alert) -> str:
-    return t("🔔 <b>Your organisation has not answered this alert, and its deadline is {date}.</b> "
-             "Here it is again; please answer with the buttons below.",
-             date=t.datetime(alert.deadline, "short") if alert.deadline else "—")
+    return t.tr(
+        "🔔 <b>Your organisation has not answered this alert, and its deadline is {date}.</b> "
+        "Here it is again; please answer with the buttons below.",
+        date=t.datetime(alert.deadline, "short") if alert.deadline else "—")
 
 
 def org_line(t: Text, org: SilentOrg) -> str:
     name = shown_name(org, coordinator_view=True) or "—"
-    return f"• {name}" + (" " + t("(low profile)") if org.low_profile else "")
+    return f"• {name}" + (" " + t.tr("(low profile)") if org.low_profile else "")
 
 
 def unreachable_text(t: Text, alert: Alert, orgs: list[SilentOrg]) -> str:
-    lines = [t("📵 <b>{title}</b>: these silent organisations have contacts I cannot write to "
-               "(they never started me or blocked me), so they did not get the alert again. "
-               "Please reach them another way:", title=alert.title)]
+    lines = [t.tr("📵 <b>{title}</b>: these silent organisations have contacts I cannot write to "
+                  "(they never started me or blocked me), so they did not get the alert again. "
+                  "Please reach them another way:", title=alert.title)]
     for org in orgs[:MAX_LISTED]:
-        lines.append(org_line(t, org) + " — " + t.plural(
+        lines.append(org_line(t, org) + " — " + t.tr_plural(
             "{n} unreachable contact", "{n} unreachable contacts", org.unreachable))
     if len(orgs) > MAX_LISTED:
-        lines.append(t("…and {n} more", n=t.number(len(orgs) - MAX_LISTED)))
+        lines.append(t.tr("…and {n} more", n=t.number(len(orgs) - MAX_LISTED)))
     return "\n".join(lines)
 
 
 def overdue_text(t: Text, alert: Alert, orgs: list[SilentOrg]) -> str:
-    lines = [t.plural("⏰ <b>{title}</b>: the deadline passed and {n} organisation has not "
-                      "answered:",
-                      "⏰ <b>{title}</b>: the deadline passed and {n} organisations have not "
-                      "answered:", len(orgs), title=alert.title)]
+    lines = [t.tr_plural("⏰ <b>{title}</b>: the deadline passed and {n} organisation has not "
+                         "answered:",
+                         "⏰ <b>{title}</b>: the deadline passed and {n} organisations have not "
+                         "answered:", len(orgs), title=alert.title)]
     lines += [org_line(t, org) for org in orgs[:MAX_LISTED]]
     if len(orgs) > MAX_LISTED:
-        lines.append(t("…and {n} more", n=t.number(len(orgs) - MAX_LISTED)))
+        lines.append(t.tr("…and {n} more", n=t.number(len(orgs) - MAX_LISTED)))
     return "\n".join(lines)
 
 

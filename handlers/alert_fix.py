@@ -81,9 +81,9 @@ def follow_through_buttons(t: Text, alert: Alert) -> list[list[InlineKeyboardBut
     """The status view's Correct and Withdraw (none once withdrawn), and Signatures."""
     rows = []
     if alert.withdrawn_at is None:
-        rows.append([InlineKeyboardButton(t("Correct"),
+        rows.append([InlineKeyboardButton(t.tr("Correct"),
                                           callback_data=encode(CorrectPress(alert.id))),
-                     InlineKeyboardButton(t("Withdraw"),
+                     InlineKeyboardButton(t.tr("Withdraw"),
                                           callback_data=encode(WithdrawPress(alert.id)))])
     if alert_statements.has_statement(alert):
         rows.append([signatures_button(t, alert.id)])
@@ -91,14 +91,14 @@ def follow_through_buttons(t: Text, alert: Alert) -> list[list[InlineKeyboardBut
 
 
 def orphans_line(t: Text, n: int) -> str:
-    return t.plural("{n} copy cannot be reached: Telegram's answer to its sending was lost, so "
-                    "its message id is unknown.",
-                    "{n} copies cannot be reached: Telegram's answer to their sending was lost, "
-                    "so their message ids are unknown.", n)
+    return t.tr_plural("{n} copy cannot be reached: Telegram's answer to its sending was lost, so "
+                       "its message id is unknown.",
+                       "{n} copies cannot be reached: Telegram's answer to their sending was lost, "
+                       "so their message ids are unknown.", n)
 
 
 def only_coordinators(t: Text) -> str:
-    return t("Only coordinators can do this.")
+    return t.tr("Only coordinators can do this.")
 
 
 async def allowed(update: Update, where: Here) -> bool:
@@ -111,7 +111,7 @@ async def allowed(update: Update, where: Here) -> bool:
         elif where.role is not Role.COORDINATOR:
             text = only_coordinators(where.t)
         else:
-            text = where.t("Please do this in your private chat with me.")
+            text = where.t.tr("Please do this in your private chat with me.")
         if query is not None:
             await query.answer(text, show_alert=True)
         else:
@@ -121,20 +121,22 @@ async def allowed(update: Update, where: Here) -> bool:
 
 
 def done_markup(t: Text, name: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t("Done"),
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.tr("Done"),
                                                        callback_data=encode(FixDone(name)))]])
 
 
 def question(t: Text, name: str) -> str:
     if name == "body_es":
-        return t("<b>Correcting the alert.</b> Send the corrected text in <b>Spanish</b> (it "
-                 "replaces the whole Spanish text; several messages are joined), then press "
-                 "Done. Press Done right away to keep the Spanish text as it is. /cancel to stop.")
+        return t.tr(
+            "<b>Correcting the alert.</b> Send the corrected text in <b>Spanish</b> (it "
+            "replaces the whole Spanish text; several messages are joined), then press "
+            "Done. Press Done right away to keep the Spanish text as it is. /cancel to stop.")
     if name == "body_en":
-        return t("Now the corrected text in <b>English</b>, then Done (Done right away keeps the "
-                 "English text as it is).")
-    return t("<b>Withdrawing the alert.</b> Why is it withdrawn? Recipients read your reason. "
-             "/cancel to stop.")
+        return t.tr(
+            "Now the corrected text in <b>English</b>, then Done (Done right away keeps the "
+            "English text as it is).")
+    return t.tr("<b>Withdrawing the alert.</b> Why is it withdrawn? Recipients read your reason. "
+                "/cancel to stop.")
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, alert_id: int,
@@ -153,7 +155,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, alert_id: in
             await conversations.save(session, where.chat_id, where.user_id, conversations.State(
                 FLOW, first, {"alert": alert_id, "mode": mode}), now)
     if not usable:
-        await query.answer(where.t("This alert can no longer be changed."), show_alert=True)
+        await query.answer(where.t.tr("This alert can no longer be changed."), show_alert=True)
         return
     await query.answer()
     markup = done_markup(where.t, first) if mode == "fix" else None
@@ -196,13 +198,13 @@ async def body_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: H
     current = state.data.get(lang) or ""
     body = f"{current}\n\n{text.strip()}" if current else text.strip()
     if len(body) > alerts.MAX_BODY:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "The text would be longer than {n} characters; that part was not added.",
             n=t.number(alerts.MAX_BODY)), markup=done_markup(where.t, state.step))
         return
     state.data[lang] = body
     await save_state(where, state)
-    await reply(update, where, lambda t: t.plural(
+    await reply(update, where, lambda t: t.tr_plural(
         "Added. The text now has {n} character. Send more to add to it, or press Done.",
         "Added. The text now has {n} characters. Send more to add to it, or press Done.",
         len(body)), markup=done_markup(where.t, state.step))
@@ -227,7 +229,7 @@ async def reason_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
 @step(FLOW, "confirm")
 async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
                            text: str) -> None:
-    await reply(update, where, lambda t: t("Please answer with the buttons."))
+    await reply(update, where, lambda t: t.tr("Please answer with the buttons."))
 
 
 @on(FixDone)
@@ -240,7 +242,7 @@ async def done_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     state = await state_of(where)
     if state is None or state.step != pressed.step:
-        await query.answer(where.t("This button is no longer valid."))
+        await query.answer(where.t.tr("This button is no longer valid."))
         return
     await query.answer()
     if state.step == "body_es":
@@ -282,21 +284,21 @@ async def confirm(update: Update, where: Here, state: conversations.State) -> No
         await reply(update, where, lambda t, part=part: part, disable_web_page_preview=True)
 
     def summary(t: Text) -> str:
-        lines = [t.plural("<b>Preview above.</b> I will withdraw the alert in {n} chat.",
-                          "<b>Preview above.</b> I will withdraw the alert in {n} chats.",
-                          len(found.copies)) if withdraw else
-                 t.plural("<b>Preview above.</b> I will correct the alert in {n} chat.",
-                          "<b>Preview above.</b> I will correct the alert in {n} chats.",
-                          len(found.copies))]
+        lines = [t.tr_plural("<b>Preview above.</b> I will withdraw the alert in {n} chat.",
+                             "<b>Preview above.</b> I will withdraw the alert in {n} chats.",
+                             len(found.copies)) if withdraw else
+                 t.tr_plural("<b>Preview above.</b> I will correct the alert in {n} chat.",
+                             "<b>Preview above.</b> I will correct the alert in {n} chats.",
+                             len(found.copies))]
         if found.orphans:
             lines.append(orphans_line(t, found.orphans))
         return "\n".join(lines)
 
     t = where.t
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t("Withdraw it") if withdraw else t("Send the correction"),
+        InlineKeyboardButton(t.tr("Withdraw it") if withdraw else t.tr("Send the correction"),
                              callback_data=encode(FixConfirm(alert_id))),
-        InlineKeyboardButton(t("Cancel"), callback_data=encode(FixCancel(alert_id)))]])
+        InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(FixCancel(alert_id)))]])
     await reply(update, where, summary, markup=markup)
 
 
@@ -311,7 +313,7 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     state = await state_of(where)
     if state is None or state.step != "confirm" or int(state.data.get("alert") or 0) \
             != pressed.alert:
-        await query.answer(where.t("This button is no longer valid."))
+        await query.answer(where.t.tr("This button is no longer valid."))
         return
     settings = where.rt.settings
     now = where.rt.clock.now()
@@ -329,7 +331,7 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                 report_chat_id=where.chat_id)
         await conversations.finish(session, where.chat_id, where.user_id)
     if done is None:
-        await query.answer(where.t("This alert can no longer be changed."), show_alert=True)
+        await query.answer(where.t.tr("This alert can no longer be changed."), show_alert=True)
         return
     where.rt.wake_sender()
     log.info("alerts.fixed alert=%d number=%d withdraw=%s chats=%d", pressed.alert, done.number,
@@ -337,12 +339,12 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await query.answer()
 
     def told(t: Text) -> str:
-        lines = [t.plural("Withdrawing the alert in {n} chat. The progress follows.",
-                          "Withdrawing the alert in {n} chats. The progress follows.",
-                          done.chats) if withdraw else
-                 t.plural("Correcting the alert in {n} chat. The progress follows.",
-                          "Correcting the alert in {n} chats. The progress follows.",
-                          done.chats)]
+        lines = [t.tr_plural("Withdrawing the alert in {n} chat. The progress follows.",
+                             "Withdrawing the alert in {n} chats. The progress follows.",
+                             done.chats) if withdraw else
+                 t.tr_plural("Correcting the alert in {n} chat. The progress follows.",
+                             "Correcting the alert in {n} chats. The progress follows.",
+                             done.chats)]
         if done.orphans:
             lines.append(orphans_line(t, done.orphans))
         return "\n".join(lines)
@@ -361,4 +363,4 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     async with where.rt.db.transaction() as session:
         await conversations.finish(session, where.chat_id, where.user_id)
     await query.answer()
-    await reply(update, where, lambda t: t("Cancelled. The alert was not changed."))
+    await reply(update, where, lambda t: t.tr("Cancelled. The alert was not changed."))

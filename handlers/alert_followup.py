@@ -51,12 +51,12 @@ class AlertNudgePress:
 
 
 def only_coordinators(t: Text) -> str:
-    return t("Only coordinators can do this.")
+    return t.tr("Only coordinators can do this.")
 
 
 def private_view(t: Text) -> str:
-    return t("Alerts' follow-up names member organisations, so I show it only in your private "
-             "chat with me (or the coordination group).")
+    return t.tr("Alerts' follow-up names member organisations, so I show it only in your private "
+                "chat with me (or the coordination group).")
 
 
 def view_allowed(where: Here) -> bool:
@@ -78,23 +78,23 @@ async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     async with where.rt.db.reader() as session:
         found = await alerts.recent(session, RECENT)
     if not found:
-        await reply(update, where, lambda t: t("No alert has been sent yet. Send /alert to "
-                                               "compose one."))
+        await reply(update, where, lambda t: t.tr("No alert has been sent yet. Send /alert to "
+                                                  "compose one."))
         return
 
     def build(t: Text) -> str:
-        lines = [t("<b>Recent alerts</b>")]
+        lines = [t.tr("<b>Recent alerts</b>")]
         for n, s in enumerate(found, 1):
             when = t.datetime(s.sent_at, "short") if s.sent_at else "—"
-            lines.append(t("{n}. {icon} <b>{title}</b> ({when}): reached {orgs} in {chats}; "
-                           "delivered {delivered}; answered {answered}",
-                           n=n, icon=ICON.get(s.severity, ""), title=s.title, when=when,
-                           orgs=counts.orgs(t, s.orgs), chats=counts.chats(t, s.chats),
-                           delivered=t.number(s.delivered), answered=t.number(s.answered)))
+            lines.append(t.tr("{n}. {icon} <b>{title}</b> ({when}): reached {orgs} in {chats}; "
+                              "delivered {delivered}; answered {answered}",
+                              n=n, icon=ICON.get(s.severity, ""), title=s.title, when=when,
+                              orgs=counts.orgs(t, s.orgs), chats=counts.chats(t, s.chats),
+                              delivered=t.number(s.delivered), answered=t.number(s.answered)))
         return "\n".join(lines)
 
     t = where.t
-    buttons = [InlineKeyboardButton(t("Status {n}", n=n),
+    buttons = [InlineKeyboardButton(t.tr("Status {n}", n=n),
                                     callback_data=encode(AlertStatusPress(s.alert_id)))
                for n, s in enumerate(found, 1)]
     rows = [buttons[i:i + 5] for i in range(0, len(buttons), 5)]
@@ -103,77 +103,77 @@ async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 def delivery_lines(t: Text, label: str, d: FanoutStatus) -> list[str]:
     c = d.counts
-    lines = [t("{label}: sent {sent} of {total}; waiting {waiting}; failed {failed}; "
-               "unreachable {unreachable}", label=label, sent=t.number(c["sent"]),
-               total=t.number(d.total), waiting=t.number(d.pending),
-               failed=t.number(c["failed"]), unreachable=t.number(c["unreachable"]))]
+    lines = [t.tr("{label}: sent {sent} of {total}; waiting {waiting}; failed {failed}; "
+                  "unreachable {unreachable}", label=label, sent=t.number(c["sent"]),
+                  total=t.number(d.total), waiting=t.number(d.pending),
+                  failed=t.number(c["failed"]), unreachable=t.number(c["unreachable"]))]
     if d.possibly_duplicated:
-        lines.append(t("Possibly duplicated (an answer was lost): {n}",
-                       n=t.number(d.possibly_duplicated)))
+        lines.append(t.tr("Possibly duplicated (an answer was lost): {n}",
+                          n=t.number(d.possibly_duplicated)))
     for reason, n in sorted(d.reasons.items(), key=lambda kv: -kv[1])[:3]:
-        lines.append(t("• {reason}: {n}", reason=reason, n=t.number(n)))
+        lines.append(t.tr("• {reason}: {n}", reason=reason, n=t.number(n)))
     return lines
 
 
 def counts_line(t: Text, label: str, counts: dict[str, str | int], names: dict[str, str]) -> str:
     shown = ", ".join(f"{names.get(k, k)}: {t.number(int(n))}"
                       for k, n in sorted(counts.items(), key=lambda kv: (-int(kv[1]), kv[0])))
-    return t("{label}: {value}", label=label, value=shown or "—")
+    return t.tr("{label}: {value}", label=label, value=shown or "—")
 
 
 def silent_orgs(t: Text, n: int) -> Safe:
-    return Safe(t.plural("{n} organisation that has not answered",
-                         "{n} organisations that have not answered", n))
+    return Safe(t.tr_plural("{n} organisation that has not answered",
+                            "{n} organisations that have not answered", n))
 
 
 def status_text(t: Text, s: alerts.Status) -> str:
     alert = s.alert
     lines = [
-        t("{icon} <b>{title}</b>", icon=ICON.get(alert.severity, ""), title=alert.title),
-        t("Sent {when} to {orgs} in {chats}.",
-          when=t.datetime(alert.sent_at, "short") if alert.sent_at else "—",
-          orgs=counts.orgs(t, s.orgs), chats=counts.chats(t, s.chats)),
+        t.tr("{icon} <b>{title}</b>", icon=ICON.get(alert.severity, ""), title=alert.title),
+        t.tr("Sent {when} to {orgs} in {chats}.",
+             when=t.datetime(alert.sent_at, "short") if alert.sent_at else "—",
+             orgs=counts.orgs(t, s.orgs), chats=counts.chats(t, s.chats)),
         "",
     ]
     if alert.withdrawn_at is not None:
-        lines.append(t("⛔ Withdrawn {when}: {reason}", when=t.datetime(alert.withdrawn_at,
-                                                                        "short"),
-                       reason=alert.withdraw_reason or "—"))
+        lines.append(t.tr("⛔ Withdrawn {when}: {reason}", when=t.datetime(alert.withdrawn_at,
+                                                                           "short"),
+                          reason=alert.withdraw_reason or "—"))
     elif alert.corrections:
-        lines.append(t.plural("✏️ Corrected {n} time, last {when}.",
-                              "✏️ Corrected {n} times, last {when}.", alert.corrections,
-                              when=t.datetime(alert.corrected_at, "short")
-                              if alert.corrected_at else "—"))
+        lines.append(t.tr_plural("✏️ Corrected {n} time, last {when}.",
+                                 "✏️ Corrected {n} times, last {when}.", alert.corrections,
+                                 when=t.datetime(alert.corrected_at, "short")
+                                 if alert.corrected_at else "—"))
     if s.delivery is not None:
-        lines += delivery_lines(t, t("Delivery"), s.delivery)
+        lines += delivery_lines(t, t.tr("Delivery"), s.delivery)
     if s.nudge is not None:
-        lines += delivery_lines(t, t("Reminder"), s.nudge)
-    lines += ["", t.plural("<b>Answered: {answered} of {n} organisation</b>",
-                           "<b>Answered: {answered} of {n} organisations</b>", s.orgs,
-                           answered=t.number(s.answered))]
-    lines.append(counts_line(t, t("By answer"), dict(s.by_answer),
-                             {k: t(label) for k, label in ASK.items()}))
+        lines += delivery_lines(t, t.tr("Reminder"), s.nudge)
+    lines += ["", t.tr_plural("<b>Answered: {answered} of {n} organisation</b>",
+                              "<b>Answered: {answered} of {n} organisations</b>", s.orgs,
+                              answered=t.number(s.answered))]
+    lines.append(counts_line(t, t.tr("By answer"), dict(s.by_answer),
+                             {k: t.tr(label) for k, label in ASK.items()}))
     if s.capacities:
-        lines.append(counts_line(t, t("Help offered"), dict(s.capacities),
-                                 {k: t(label) for k, label in v.CAPACITIES.items()}))
+        lines.append(counts_line(t, t.tr("Help offered"), dict(s.capacities),
+                                 {k: t.tr(label) for k, label in v.CAPACITIES.items()}))
     if s.answered:
-        lines.append(counts_line(t, t("By kind"), dict(s.by_kind),
-                                 {k: t(label) for k, label in v.KINDS.items()}))
-        lines.append(counts_line(t, t("By tier"), dict(s.by_tier),
-                                 {k: t(label) for k, label in v.TIERS.items()}))
-        lines.append(counts_line(t, t("By state or country"), dict(s.by_state),
+        lines.append(counts_line(t, t.tr("By kind"), dict(s.by_kind),
+                                 {k: t.tr(label) for k, label in v.KINDS.items()}))
+        lines.append(counts_line(t, t.tr("By tier"), dict(s.by_tier),
+                                 {k: t.tr(label) for k, label in v.TIERS.items()}))
+        lines.append(counts_line(t, t.tr("By state or country"), dict(s.by_state),
                                  {k: region_name(t, k) for k in s.by_state}))
     if s.strangers:
-        lines.append(t("Presses by people who answer for no reached organisation (not counted "
-                       "above): {n}", n=t.number(s.strangers)))
+        lines.append(t.tr("Presses by people who answer for no reached organisation (not counted "
+                          "above): {n}", n=t.number(s.strangers)))
     if s.silent:
-        lines += ["", t("<b>Not answered yet: {n}</b>", n=t.number(len(s.silent)))]
+        lines += ["", t.tr("<b>Not answered yet: {n}</b>", n=t.number(len(s.silent)))]
         for org in s.silent[:MAX_SILENT]:
             name = shown_name(org, coordinator_view=True)
-            lines.append(f"• {name}" + (" " + t("(low profile)") if org.low_profile else "")
+            lines.append(f"• {name}" + (" " + t.tr("(low profile)") if org.low_profile else "")
                          if name else "•")
         if len(s.silent) > MAX_SILENT:
-            lines.append(t("…and {n} more", n=t.number(len(s.silent) - MAX_SILENT)))
+            lines.append(t.tr("…and {n} more", n=t.number(len(s.silent) - MAX_SILENT)))
     return "\n".join(lines)
 
 
@@ -200,10 +200,10 @@ async def show_status(update: Update, where: Here, alert_id: int) -> bool:
     rows = []
     if found.alert.asks and found.silent and found.nudge is None \
             and found.alert.withdrawn_at is None:
-        rows.append([InlineKeyboardButton(t("Remind those who have not answered"),
+        rows.append([InlineKeyboardButton(t.tr("Remind those who have not answered"),
                                           callback_data=encode(AlertNudgePress(alert_id)))])
     rows += follow_through_buttons(t, found.alert)
-    rows.append([InlineKeyboardButton(t("Refresh"),
+    rows.append([InlineKeyboardButton(t.tr("Refresh"),
                                       callback_data=encode(AlertStatusPress(alert_id)))])
     markup = InlineKeyboardMarkup(rows)
     await reply(update, where, lambda t: status_text(t, found), markup=markup)
@@ -220,7 +220,7 @@ async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     await query.answer()
     if not await show_status(update, where, pressed.alert):
-        await reply(update, where, lambda t: t("I do not know this alert."))
+        await reply(update, where, lambda t: t.tr("I do not know this alert."))
 
 
 @on(AlertNudgePress)
@@ -236,15 +236,15 @@ async def nudge_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                   nudge_copy(where.rt.settings.timezone),
                                   report_chat_id=where.chat_id)
     if done is None:
-        await query.answer(where.t("This button is no longer valid."))
+        await query.answer(where.t.tr("This button is no longer valid."))
         return
     if not done.first:
-        await query.answer(where.t("The reminder was already sent."))
+        await query.answer(where.t.tr("The reminder was already sent."))
         return
     where.rt.wake_sender()
     log.info("alerts.nudged alert=%d chats=%d", pressed.alert, done.chats)
-    await query.answer(where.t("Sending the reminder."))
-    await reply(update, where, lambda t: t(
+    await query.answer(where.t.tr("Sending the reminder."))
+    await reply(update, where, lambda t: t.tr(
         "Reminding {orgs}, in {chats}.",
         orgs=silent_orgs(t, done.orgs),
         chats=counts.chats(t, done.chats)))

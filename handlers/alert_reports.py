@@ -69,14 +69,14 @@ class ReportDismiss:
 
 
 def only_contacts(t: Text) -> str:
-    return t("Only the contacts of an active member organisation can do this.")
+    return t.tr("Only the contacts of an active member organisation can do this.")
 
 
 def state_keyboard(t: Text) -> InlineKeyboardMarkup:
     buttons = [InlineKeyboardButton(v.MX_STATES[c], callback_data=encode(ReportState(c)))
                for c in STATES]
     rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([InlineKeyboardButton(t("Not about one state"),
+    rows.append([InlineKeyboardButton(t.tr("Not about one state"),
                                       callback_data=encode(ReportState(reports.NO_STATE)))])
     return InlineKeyboardMarkup(rows)
 
@@ -107,12 +107,12 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, where, only_contacts)
         return
     if not where.private:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Please send /report to me in a private chat: reports go to the coordinators "
             "only."), markup=composer.to_private(where))
         return
     await save(where, "text", {})
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "<b>Report a threat to the coordinators.</b> What is happening? Describe it in one "
         "message (a new law, a regulation, an attack…); /cancel to stop."))
 
@@ -122,19 +122,19 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
                       text: str) -> None:
     value = reports.clean_text(text)
     if value is None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Please describe it in one message of up to {n} characters.",
             n=t.number(reports.MAX_TEXT)))
         return
     await save(where, "attach", {"text": value})
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Send a document or a link (https://…) about it, or press Skip."),
         markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-            where.t("Skip"), callback_data=encode(ReportSkip()))]]))
+            where.t.tr("Skip"), callback_data=encode(ReportSkip()))]]))
 
 
 async def ask_state(update: Update, where: Here) -> None:
-    await reply(update, where, lambda t: t("Which state does it concern?"),
+    await reply(update, where, lambda t: t.tr("Which state does it concern?"),
                 markup=state_keyboard(where.t))
 
 
@@ -146,11 +146,11 @@ async def answer_link(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
         return
     link = alerts.clean_link(text)
     if link is None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "That is not a link I can use: it must start with https:// (or http://) and have "
             "no spaces. Send a document or a link, or press Skip."),
             markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                where.t("Skip"), callback_data=encode(ReportSkip()))]]))
+                where.t.tr("Skip"), callback_data=encode(ReportSkip()))]]))
         return
     await save(where, "state", {**state.data, "link": link})
     await ask_state(update, where)
@@ -185,7 +185,7 @@ async def skip_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     state = await state_of(where, FLOW)
     if state is None or state.step != "attach":
-        await query.answer(where.t("This button is no longer valid."))
+        await query.answer(where.t.tr("This button is no longer valid."))
         return
     await query.answer()
     await save(where, "state", state.data)
@@ -193,22 +193,22 @@ async def skip_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 def coordinator_copy(t: Text, report: Report, org_name: str, low_profile: bool) -> str:
-    state = v.MX_STATES.get(report.state or "", t("not one state"))
-    lines = [t("📣 <b>Report from a member</b> (#{id})", id=report.id),
-             t("Organisation: {name}", name=org_name)
-             + (" " + t("(low profile)") if low_profile else ""),
-             t("State: {state}", state=state), "", i18n.escape(report.text)]
+    state = v.MX_STATES.get(report.state or "", t.tr("not one state"))
+    lines = [t.tr("📣 <b>Report from a member</b> (#{id})", id=report.id),
+             t.tr("Organisation: {name}", name=org_name)
+             + (" " + t.tr("(low profile)") if low_profile else ""),
+             t.tr("State: {state}", state=state), "", i18n.escape(report.text)]
     if report.link:
-        lines += ["", t("🔗 {link}", link=report.link)]
+        lines += ["", t.tr("🔗 {link}", link=report.link)]
     if report.file_id:
-        lines += ["", t("A document follows.")]
+        lines += ["", t.tr("A document follows.")]
     return "\n".join(lines)
 
 
 def report_buttons(t: Text, report_id: int) -> list[list[dict[str, str]]]:
-    return [[{"text": t("Draft an alert from this"),
+    return [[{"text": t.tr("Draft an alert from this"),
               "callback_data": encode(ReportDraft(report_id))},
-             {"text": t("Dismiss"), "callback_data": encode(ReportDismiss(report_id))}]]
+             {"text": t.tr("Dismiss"), "callback_data": encode(ReportDismiss(report_id))}]]
 
 
 @on(ReportState)
@@ -219,7 +219,7 @@ async def state_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     state = await state_of(where, FLOW)
     if state is None or state.step != "state" or not where.private:
-        await query.answer(where.t("This button is no longer valid."))
+        await query.answer(where.t.tr("This button is no longer valid."))
         return
     settings = where.rt.settings
     now = where.rt.clock.now()
@@ -249,7 +249,7 @@ async def state_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                 if report.file_id:
                     documents.append(outbox.Outgoing(
                         r.chat_id, document={"file_id": report.file_id},
-                        caption=t1("Document of report #{id}", id=report.id)))
+                        caption=t1.tr("Document of report #{id}", id=report.id)))
             fanout = await outbox.enqueue(session, f"report:{report.id}", "report", messages,
                                           now)
             if documents:
@@ -263,7 +263,7 @@ async def state_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     where.rt.wake_sender()
     log.info("reports.created report=%d", report.id)
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Thank you. The coordinators got your report and will tell you what they do with it."))
 
 
@@ -273,7 +273,7 @@ async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     assert query is not None
     if where.role is not Role.COORDINATOR:
         log.info("reports.button_refused")
-        await query.answer(where.t("Only coordinators can do this."), show_alert=True)
+        await query.answer(where.t.tr("Only coordinators can do this."), show_alert=True)
         return None
     return where
 
@@ -291,7 +291,7 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                           where.rt.clock.now())
         alert_id = alert.id if alert is not None else None
     if alert_id is None:
-        await query.answer(where.t("This report was dismissed."), show_alert=True)
+        await query.answer(where.t.tr("This report was dismissed."), show_alert=True)
         return
     await query.answer()
     private = where
@@ -304,7 +304,7 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     try:
         await composer.open_prefilled(update, private, alert_id)
     except TelegramError:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "I cannot write to you in private: open a private chat with me (/start), then "
             "press the button again."))
 
@@ -326,7 +326,7 @@ async def dismiss_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                                          {"report": pressed.report}),
                                      where.rt.clock.now())
     if not is_open:
-        await query.answer(where.t("This report was already handled."), show_alert=True)
+        await query.answer(where.t.tr("This report was already handled."), show_alert=True)
         return
     await query.answer()
     await ask_reason(update, where)
@@ -334,21 +334,21 @@ async def dismiss_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 async def ask_reason(update: Update, where: Here) -> None:
     def build(t: Text) -> str:
-        return t("Why is this report dismissed? Your answer is sent to the person who reported "
-                 "it, as it is (or /cancel).")
+        return t.tr("Why is this report dismissed? Your answer is sent to the person who reported "
+                    "it, as it is (or /cancel).")
 
     if where.private:
         await reply(update, where, build)
     else:
-        placeholder = where.label(lambda t: t("Reason"))
+        placeholder = where.label(lambda t: t.tr("Reason"))
         await reply(update, where, build,
                     markup=ForceReply(selective=True, input_field_placeholder=placeholder[:64]))
 
 
 def dismissed_text(t: Text, report: Report) -> str:
     excerpt = report.text if len(report.text) <= 200 else report.text[:199] + "…"
-    return t("Your report “{excerpt}” was not turned into an alert. The coordinators' reason: "
-             "{reason}", excerpt=excerpt, reason=report.reason or "")
+    return t.tr("Your report “{excerpt}” was not turned into an alert. The coordinators' reason: "
+                "{reason}", excerpt=excerpt, reason=report.reason or "")
 
 
 @step(DISMISS_FLOW, "reason")
@@ -360,7 +360,7 @@ async def answer_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, wher
     if where.role is not Role.COORDINATOR:
         async with where.rt.db.transaction() as session:
             await conversations.finish(session, where.chat_id, where.user_id)
-        await reply(update, where, lambda t: t("Only coordinators can do this."))
+        await reply(update, where, lambda t: t.tr("Only coordinators can do this."))
         return
     reason = text.strip()
     if not reason or reason.startswith("/"):
@@ -379,12 +379,12 @@ async def answer_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, wher
                                  [outbox.Outgoing(chat, text=body)], now)
         await conversations.finish(session, where.chat_id, where.user_id)
     if report is None:
-        await reply(update, where, lambda t: t("This report was already handled."))
+        await reply(update, where, lambda t: t.tr("This report was already handled."))
         return
     where.rt.wake_sender()
     log.info("reports.dismissed report=%d", report.id)
-    await reply(update, where, lambda t: t("Dismissed. The person who reported it was told "
-                                           "your reason."))
+    await reply(update, where, lambda t: t.tr("Dismissed. The person who reported it was told "
+                                              "your reason."))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

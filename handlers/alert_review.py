@@ -53,16 +53,16 @@ class SendBackPress:
 
 def review_note(t: Text, reach: alerts.Reach) -> str:
     return "\n".join([
-        t("<b>Approval needed</b> (two-person rule): a coordinator composed the alert above. "
-          "It will reach {orgs} in {chats}.", orgs=counts.orgs(t, reach.orgs, bold=True),
-          chats=counts.chats(t, len(reach.targets), bold=True)),
-        t("Approve to send it now, or send it back to its composer."),
+        t.tr("<b>Approval needed</b> (two-person rule): a coordinator composed the alert above. "
+             "It will reach {orgs} in {chats}.", orgs=counts.orgs(t, reach.orgs, bold=True),
+             chats=counts.chats(t, len(reach.targets), bold=True)),
+        t.tr("Approve to send it now, or send it back to its composer."),
     ])
 
 
 def urgent_note(t: Text) -> str:
-    return t("🚨 <b>Sent at once without a second approval</b> (urgent; two-person rule). "
-             "Send /alerts to follow it.")
+    return t.tr("🚨 <b>Sent at once without a second approval</b> (urgent; two-person rule). "
+                "Send /alerts to follow it.")
 
 
 def request_copy(alert: Alert, reach: alerts.Reach, recipient_language: str | None,
@@ -75,9 +75,9 @@ def request_copy(alert: Alert, reach: alerts.Reach, recipient_language: str | No
         choice, timezone, lambda t: urgent_note(t) if urgent else review_note(t, reach))
     rows = None
     if not urgent:
-        rows = [[{"text": i18n.label(choice, lambda t: t("Approve and send")),
+        rows = [[{"text": i18n.label(choice, lambda t: t.tr("Approve and send")),
                   "callback_data": encode(ApprovePress(alert.id))},
-                 {"text": i18n.label(choice, lambda t: t("Send back")),
+                 {"text": i18n.label(choice, lambda t: t.tr("Send back")),
                   "callback_data": encode(SendBackPress(alert.id))}]]
     return outbox.Outgoing(chat_id, text=text, buttons=rows)
 
@@ -106,18 +106,18 @@ async def ask_approval(update: Update, where: Here, alert_id: int) -> None:
                     [request_copy(asked, reach, r.language, settings.default_language,
                                   settings.timezone, r.chat_id) for r in others], now)
     if asked is None:
-        await query.answer(where.t("This button is no longer valid."))
+        await query.answer(where.t.tr("This button is no longer valid."))
         return
     if asked is False:
         await query.answer()
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "The two-person rule is on, and no other coordinator can be reached to approve "
             "this alert (they must /start me). It was not sent."))
         return
     where.rt.wake_sender()
     log.info("alerts.review_asked alert=%d", alert_id)
     await query.answer()
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Sent to the other coordinators for approval (two-person rule). It goes as soon as one "
         "of them approves it; I will tell you."))
 
@@ -147,13 +147,13 @@ async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return None
     if where.role is not Role.COORDINATOR:
         log.info("alerts.review_refused")
-        await query.answer(where.t("Only coordinators can do this."), show_alert=True)
+        await query.answer(where.t.tr("Only coordinators can do this."), show_alert=True)
         return None
     return where
 
 
 def composer_refusal(t: Text) -> str:
-    return t("You composed this alert: another coordinator must approve it (two-person rule).")
+    return t.tr("You composed this alert: another coordinator must approve it (two-person rule).")
 
 
 @on(ApprovePress)
@@ -187,16 +187,16 @@ async def approve_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await query.answer(composer_refusal(where.t), show_alert=True)
         return
     if sent is None:
-        await query.answer(where.t("This alert is not waiting for approval any more."),
+        await query.answer(where.t.tr("This alert is not waiting for approval any more."),
                            show_alert=True)
         return
     if not sent.first:
-        await query.answer(where.t("This alert was already sent."))
+        await query.answer(where.t.tr("This alert was already sent."))
         return
     where.rt.wake_sender()
     log.info("alerts.approved alert=%d fanout=%d", sent.alert_id, sent.fanout_id)
-    await query.answer(where.t("Approved: sending."))
-    await reply(update, where, lambda t: t(
+    await query.answer(where.t.tr("Approved: sending."))
+    await reply(update, where, lambda t: t.tr(
         "Approved. Sending the alert to {orgs} in {chats}; its composer sees the progress.",
         orgs=counts.orgs(t, sent.orgs), chats=counts.chats(t, sent.chats)))
 
@@ -218,7 +218,7 @@ async def send_back_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         if back is not None and back.composed_by is not None:
             settings = where.rt.settings
             lang = await _language(session, back.composed_by, settings.default_language)
-            text = i18n.render(lang, settings.timezone, lambda t: t(
+            text = i18n.render(lang, settings.timezone, lambda t: t.tr(
                 "Another coordinator sent your alert “{title}” back without approving it. "
                 "Press Edit under its preview to change it, then Send again.",
                 title=back.title))
@@ -229,12 +229,12 @@ async def send_back_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await query.answer(composer_refusal(where.t), show_alert=True)
         return
     if back is None:
-        await query.answer(where.t("This alert is not waiting for approval any more."),
+        await query.answer(where.t.tr("This alert is not waiting for approval any more."),
                            show_alert=True)
         return
     where.rt.wake_sender()
     log.info("alerts.sent_back alert=%d", pressed.alert)
-    await query.answer(where.t("Sent back to its composer."))
+    await query.answer(where.t.tr("Sent back to its composer."))
 
 
 async def _language(session: Any, chat_id: int, fallback: str) -> str:

@@ -70,9 +70,9 @@ REFUSED: dict[Can, str] = {
 
 
 def name_question(t: Text, title: str, org: str) -> str:
-    return t("✍️ To sign the statement of “{title}” for <b>{org}</b>, send the name to sign "
-             "under (as it should appear when the statement is published). /cancel to stop.",
-             title=title, org=org)
+    return t.tr("✍️ To sign the statement of “{title}” for <b>{org}</b>, send the name to sign "
+                "under (as it should appear when the statement is published). /cancel to stop.",
+                title=title, org=org)
 
 
 async def start_signing(update: Update, where: Here, alert_id: int) -> None:
@@ -98,19 +98,19 @@ async def start_signing(update: Update, where: Here, alert_id: int) -> None:
                         lambda t: name_question(t, title, found.org_name or "")))], now)
     log.info("alerts.sign_pressed alert=%d can=%s", alert_id, found.can.value)
     if found.can is not Can.SIGN:
-        await query.answer(where.t(REFUSED[found.can], name=found.signed_as or ""),
+        await query.answer(where.t.tr(REFUSED[found.can], name=found.signed_as or ""),
                            show_alert=found.can is not Can.INVALID)
         return
     if not reachable:
-        await query.answer(where.t("Please open a private chat with me and send /start, then "
-                                   "press “We sign on” again."), show_alert=True)
+        await query.answer(where.t.tr("Please open a private chat with me and send /start, then "
+                                      "press “We sign on” again."), show_alert=True)
         return
     if where.private:
         await query.answer()
         await reply(update, where, lambda t: name_question(t, title, found.org_name or ""))
         return
     where.rt.wake_sender()
-    await query.answer(where.t("I wrote to you in private: sign there."), show_alert=True)
+    await query.answer(where.t.tr("I wrote to you in private: sign there."), show_alert=True)
 
 
 async def _language(session: Any, chat_id: int, fallback: str) -> str:
@@ -132,7 +132,7 @@ async def name_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: H
         return
     name = alert_statements.clean_name(text)
     if name is None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "That name cannot be used: one line of up to 200 characters, not starting with "
             "“/”. Send the name to sign under."))
         return
@@ -145,12 +145,12 @@ async def name_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: H
         await conversations.save(session, where.chat_id, where.user_id, state,
                                  where.rt.clock.now())
     if found.can is not Can.SIGN or signatures is None:
-        await reply(update, where, lambda t: t(REFUSED[found.can], name=found.signed_as or ""))
+        await reply(update, where, lambda t: t.tr(REFUSED[found.can], name=found.signed_as or ""))
         return
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(where.t("Sign"), callback_data=encode(SignConfirm(alert_id))),
-        InlineKeyboardButton(where.t("Cancel"), callback_data=encode(SignCancel(alert_id)))]])
-    await reply(update, where, lambda t: t(
+        InlineKeyboardButton(where.t.tr("Sign"), callback_data=encode(SignConfirm(alert_id))),
+        InlineKeyboardButton(where.t.tr("Cancel"), callback_data=encode(SignCancel(alert_id)))]])
+    await reply(update, where, lambda t: t.tr(
         "Sign the statement of “{title}” for <b>{org}</b> under the name “{name}”?",
         title=signatures.alert.title, org=found.org_name or "", name=name), markup=markup)
 
@@ -158,7 +158,7 @@ async def name_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: H
 @step(FLOW, "confirm")
 async def confirm_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
                        text: str) -> None:
-    await reply(update, where, lambda t: t("Please answer with the buttons."))
+    await reply(update, where, lambda t: t.tr("Please answer with the buttons."))
 
 
 @on(SignConfirm)
@@ -170,7 +170,7 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     state = await state_of(where) if where.private else None
     if state is None or state.step != "confirm" or int(state.data.get("alert") or 0) \
             != pressed.alert:
-        await query.answer(where.t("This button is no longer valid."))
+        await query.answer(where.t.tr("This button is no longer valid."))
         return
     name = str(state.data.get("name") or "")
     async with where.rt.db.transaction() as session:
@@ -180,9 +180,9 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     log.info("alerts.signed alert=%d can=%s", pressed.alert, done.can.value)
     await query.answer()
     if done.can is not Can.SIGN:
-        await reply(update, where, lambda t: t(REFUSED[done.can], name=done.signed_as or ""))
+        await reply(update, where, lambda t: t.tr(REFUSED[done.can], name=done.signed_as or ""))
         return
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Signed: {org} signs the statement as “{name}”. Thank you.", org=done.org_name or "",
         name=name))
 
@@ -197,25 +197,25 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         async with where.rt.db.transaction() as session:
             await conversations.finish(session, where.chat_id, where.user_id)
     await query.answer()
-    await reply(update, where, lambda t: t("Cancelled. Nothing was signed."))
+    await reply(update, where, lambda t: t.tr("Cancelled. Nothing was signed."))
 
 
 # -- coordinators: the signatories ----------------------------------------------------------------
 
 def signatures_button(t: Text, alert_id: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t("Signatures"), callback_data=encode(SignaturesPress(alert_id)))
+    return InlineKeyboardButton(t.tr("Signatures"), callback_data=encode(SignaturesPress(alert_id)))
 
 
 def published_text(t: Text, found: alert_statements.Signatures) -> str:
     """The statement ready to publish in one language: named signatories, low-profile ones
     counted only."""
     lines = [f"<b>{escape(found.alert.title)}</b>", "",
-             escape(statement_for(found.alert, t.lang)), "", t("<b>Signed by:</b>")]
+             escape(statement_for(found.alert, t.lang)), "", t.tr("<b>Signed by:</b>")]
     lines += [f"• {escape(name)}" for name in found.named]
     if found.unnamed:
-        lines.append(t.plural("…and {n} more organisation that signed without being named.",
-                              "…and {n} more organisations that signed without being named.",
-                              found.unnamed))
+        lines.append(t.tr_plural("…and {n} more organisation that signed without being named.",
+                                 "…and {n} more organisations that signed without being named.",
+                                 found.unnamed))
     return "\n".join(lines)
 
 
@@ -230,17 +230,17 @@ async def signatures_view(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     if where.role is not Role.COORDINATOR:
         log.info("alerts.signatures_refused")
-        await query.answer(where.t("Only coordinators can do this."), show_alert=True)
+        await query.answer(where.t.tr("Only coordinators can do this."), show_alert=True)
         return
     if not (where.private or where.chat_id == where.rt.settings.coordination_chat_id):
-        await query.answer(where.t("Alerts' follow-up names member organisations, so I show it "
-                                   "only in your private chat with me (or the coordination "
-                                   "group)."), show_alert=True)
+        await query.answer(where.t.tr("Alerts' follow-up names member organisations, so I show it "
+                                      "only in your private chat with me (or the coordination "
+                                      "group)."), show_alert=True)
         return
     async with where.rt.db.reader() as session:
         found = await alert_statements.signatures(session, pressed.alert)
     if found is None:
-        await query.answer(where.t("This button is no longer valid."))
+        await query.answer(where.t.tr("This button is no longer valid."))
         return
     await query.answer()
     log.info("alerts.signatures alert=%d count=%d", pressed.alert, len(found.signatories))
@@ -248,16 +248,16 @@ async def signatures_view(update: Update, context: ContextTypes.DEFAULT_TYPE,
         where.chat_id, document=alert_statements.csv_bytes(found),
         filename=f"signatures-alert-{pressed.alert}.csv", protect_content=True)
     missing = found.minimum - len(found.signatories)
-    await reply(update, where, lambda t: t.plural(
+    await reply(update, where, lambda t: t.tr_plural(
         "<b>{n} signature</b> (at least {minimum} before publishing), {hidden} of them "
         "low-profile (counted, never named).",
         "<b>{n} signatures</b> (at least {minimum} before publishing), {hidden} of them "
         "low-profile (counted, never named).", len(found.signatories),
         minimum=t.number(found.minimum), hidden=t.number(found.unnamed)) + "\n" + (
-        t("Ready to publish: the text in both languages follows.") if missing <= 0 else
-        t.plural("{n} more signature is needed before the statement can be published.",
-                 "{n} more signatures are needed before the statement can be published.",
-                 missing)))
+        t.tr("Ready to publish: the text in both languages follows.") if missing <= 0 else
+        t.tr_plural("{n} more signature is needed before the statement can be published.",
+                    "{n} more signatures are needed before the statement can be published.",
+                    missing)))
     if missing <= 0:
         for lang in i18n.LANGUAGES:
             for part in split_html(published_text(Text(lang, where.timezone), found)):

@@ -130,11 +130,11 @@ class AlertCancel:
 # --- texts --------------------------------------------------------------------------------------
 
 def only_coordinators(t: Text) -> str:
-    return t("Only coordinators can do this.")
+    return t.tr("Only coordinators can do this.")
 
 
 def private_only(t: Text) -> str:
-    return t("Please compose alerts in your private chat with me.")
+    return t.tr("Please compose alerts in your private chat with me.")
 
 
 NUDGE_CHOICES = ("0", *(str(h) for h in alerts.NUDGE_HOURS))
@@ -142,72 +142,72 @@ NUDGE_CHOICES = ("0", *(str(h) for h in alerts.NUDGE_HOURS))
 
 def nudge_label(t: Text, value: str) -> str:
     if value == "0":
-        return t("No automatic reminder")
-    return t.plural("Remind the silent ones after {n} hour",
-                    "Remind the silent ones after {n} hours", int(value))
+        return t.tr("No automatic reminder")
+    return t.tr_plural("Remind the silent ones after {n} hour",
+                       "Remind the silent ones after {n} hours", int(value))
 
 
 def question(t: Text, name: str, alert: Alert) -> str:
     if name == "title":
-        return t("<b>New alert.</b> What is its title? (one line, up to 200 characters; /cancel "
-                 "to stop)")
+        return t.tr("<b>New alert.</b> What is its title? (one line, up to 200 characters; /cancel "
+                    "to stop)")
     if name == "body_es":
-        return t("Send the text in <b>Spanish</b>. You may send several messages: they are "
-                 "joined. Press Done when it is complete (or Done right away if there is no "
-                 "Spanish text).")
+        return t.tr("Send the text in <b>Spanish</b>. You may send several messages: they are "
+                    "joined. Press Done when it is complete (or Done right away if there is no "
+                    "Spanish text).")
     if name == "body_en":
-        return t("Send the text in <b>English</b>, in one or several messages, then press Done "
-                 "(or Done right away if there is no English text: English chats then get the "
-                 "Spanish one).")
+        return t.tr("Send the text in <b>English</b>, in one or several messages, then press Done "
+                    "(or Done right away if there is no English text: English chats then get the "
+                    "Spanish one).")
     if name == "severity":
-        return t("How serious is it?")
+        return t.tr("How serious is it?")
     if name == "topics":
-        return t("Which topics does it concern? Organisations following one of them get it; "
-                 "choose none to reach every topic. Then press Done.")
+        return t.tr("Which topics does it concern? Organisations following one of them get it; "
+                    "choose none to reach every topic. Then press Done.")
     if name == "regions":
-        return t("Which regions does it concern? Choose none to reach everywhere. Then press "
-                 "Done.")
+        return t.tr("Which regions does it concern? Choose none to reach everywhere. Then press "
+                    "Done.")
     if name == "audience":
-        return t("Who should get it?")
+        return t.tr("Who should get it?")
     if name == "kinds":
-        return t("Which kinds of organisation? Choose one or more, then press Done.")
+        return t.tr("Which kinds of organisation? Choose one or more, then press Done.")
     if name == "link":
-        return t("Send a link for more information (https://…), or press Skip.")
+        return t.tr("Send a link for more information (https://…), or press Skip.")
     if name == "deadline":
-        return t("Is there a deadline? Send it as 2026-12-31 or 2026-12-31 18:00 (your time "
-                 "zone), or press Skip.")
+        return t.tr("Is there a deadline? Send it as 2026-12-31 or 2026-12-31 18:00 (your time "
+                    "zone), or press Skip.")
     if name == "asks":
-        return t("Which answers should organisations give? Choose any, then press Done.")
+        return t.tr("Which answers should organisations give? Choose any, then press Done.")
     if name == "statement_es":
-        return t("“We sign on” is asked: send the <b>statement</b> organisations sign, in "
-                 "<b>Spanish</b> (several messages are joined), then press Done. Press Done "
-                 "right away for no Spanish statement (with no statement at all, “We sign on” "
-                 "is an answer like the others).")
+        return t.tr("“We sign on” is asked: send the <b>statement</b> organisations sign, in "
+                    "<b>Spanish</b> (several messages are joined), then press Done. Press Done "
+                    "right away for no Spanish statement (with no statement at all, “We sign on” "
+                    "is an answer like the others).")
     if name == "statement_en":
-        return t("The statement in <b>English</b>, then Done (Done right away: English chats "
-                 "get the Spanish one).")
+        return t.tr("The statement in <b>English</b>, then Done (Done right away: English chats "
+                    "get the Spanish one).")
     if name == "sign_deadline":
-        return t("Until when can organisations sign? Send it as 2026-12-31 or 2026-12-31 18:00 "
-                 "(your time zone), or press Skip.")
+        return t.tr("Until when can organisations sign? Send it as 2026-12-31 or 2026-12-31 18:00 "
+                    "(your time zone), or press Skip.")
     if name == "min_signatures":
-        return t("How many signatures must there be before the statement is published? Send a "
-                 "number, or press Skip (one is enough).")
-    return t("Should I remind the organisations that have not answered, automatically?")
+        return t.tr("How many signatures must there be before the statement is published? Send a "
+                    "number, or press Skip (one is enough).")
+    return t.tr("Should I remind the organisations that have not answered, automatically?")
 
 
 def options(t: Text, name: str) -> list[tuple[str, str]]:
     if name == "severity":
-        return [(k, t(label)) for k, label in SEVERITY.items()]
+        return [(k, t.tr(label)) for k, label in SEVERITY.items()]
     if name == "topics":
-        return [(k, t(label)) for k, label in v.TOPICS.items()]
+        return [(k, t.tr(label)) for k, label in v.TOPICS.items()]
     if name == "regions":
-        return [(c, t("All of Mexico") if c == "MX" else region_name(t, c)) for c in REGIONS]
+        return [(c, t.tr("All of Mexico") if c == "MX" else region_name(t, c)) for c in REGIONS]
     if name == "audience":
-        return [(k, t(label)) for k, label in AUDIENCE.items()]
+        return [(k, t.tr(label)) for k, label in AUDIENCE.items()]
     if name == "kinds":
-        return [(k, t(label)) for k, label in v.KINDS.items()]
+        return [(k, t.tr(label)) for k, label in v.KINDS.items()]
     if name == "asks":
-        return [(k, t(label)) for k, label in ASK.items()]
+        return [(k, t.tr(label)) for k, label in ASK.items()]
     if name == "nudge":
         return [(value, nudge_label(t, value)) for value in NUDGE_CHOICES]
     return []
@@ -221,10 +221,10 @@ def keyboard(where: Here, name: str, alert: Alert) -> InlineKeyboardMarkup | Non
     t = where.t
     if name in ("link", "deadline", "sign_deadline", "min_signatures"):
         return InlineKeyboardMarkup([[InlineKeyboardButton(
-            t("Skip"), callback_data=encode(AlertDone(name)))]])
+            t.tr("Skip"), callback_data=encode(AlertDone(name)))]])
     if name in ("body_es", "body_en", "statement_es", "statement_en"):
         return InlineKeyboardMarkup([[InlineKeyboardButton(
-            t("Done"), callback_data=encode(AlertDone(name)))]])
+            t.tr("Done"), callback_data=encode(AlertDone(name)))]])
     choices = options(t, name)
     if not choices:
         return None
@@ -240,7 +240,7 @@ def keyboard(where: Here, name: str, alert: Alert) -> InlineKeyboardMarkup | Non
         buttons.append(InlineKeyboardButton(text, callback_data=data))
     rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
     if name in TOGGLE_STEPS:
-        rows.append([InlineKeyboardButton(t("Done"), callback_data=encode(AlertDone(name)))])
+        rows.append([InlineKeyboardButton(t.tr("Done"), callback_data=encode(AlertDone(name)))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -353,7 +353,7 @@ async def coordinator_here(update: Update, where: Here) -> bool:
 def to_private(where: Here) -> InlineKeyboardMarkup:
     """A button that opens the private chat with the bot (rule C: free text continues there)."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(
-        where.label(lambda t: t("Open a private chat with me")),
+        where.label(lambda t: t.tr("Open a private chat with me")),
         url=f"https://t.me/{where.rt.bot_username}")]])
 
 
@@ -394,7 +394,7 @@ async def answer_title(update: Update, context: ContextTypes.DEFAULT_TYPE, where
     flow, alert = loaded
     title = alerts.clean_title(text)
     if title is None:
-        await ask(update, where, flow, alert, lambda t: t(
+        await ask(update, where, flow, alert, lambda t: t.tr(
             "That title cannot be used: one line of up to 200 characters, not starting with "
             "“/”."))
         return
@@ -411,14 +411,14 @@ async def answer_body(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
     current = getattr(alert, name) or ""
     body = f"{current}\n\n{text.strip()}" if current else text.strip()
     if len(body) > alerts.MAX_BODY:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "The text would be longer than {n} characters; that part was not added.",
             n=t.number(alerts.MAX_BODY)), markup=keyboard(where, name, alert))
         return
     saved = await save(where, flow, **{name: body})
     if saved is None:
         return
-    await reply(update, where, lambda t: t.plural(
+    await reply(update, where, lambda t: t.tr_plural(
         "Added. The text now has {n} character. Send more to add to it, or press Done.",
         "Added. The text now has {n} characters. Send more to add to it, or press Done.",
         len(body)), markup=keyboard(where, name, saved))
@@ -439,7 +439,7 @@ async def answer_link(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
     flow, alert = loaded
     link = alerts.clean_link(text)
     if link is None:
-        await ask(update, where, flow, alert, lambda t: t(
+        await ask(update, where, flow, alert, lambda t: t.tr(
             "That is not a link I can use: it must start with https:// (or http://) and have "
             "no spaces."))
         return
@@ -468,7 +468,7 @@ async def answer_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, wh
     flow, alert = loaded
     deadline = parse_deadline(text, where.timezone)
     if deadline is None or deadline <= where.rt.clock.now():
-        await ask(update, where, flow, alert, lambda t: t(
+        await ask(update, where, flow, alert, lambda t: t.tr(
             "I could not read a date in the future there. Write it as 2026-12-31 or "
             "2026-12-31 18:00."))
         return
@@ -484,7 +484,7 @@ async def answer_sign_deadline(update: Update, context: ContextTypes.DEFAULT_TYP
     flow, alert = loaded
     deadline = parse_deadline(text, where.timezone)
     if deadline is None or deadline <= where.rt.clock.now():
-        await ask(update, where, flow, alert, lambda t: t(
+        await ask(update, where, flow, alert, lambda t: t.tr(
             "I could not read a date in the future there. Write it as 2026-12-31 or "
             "2026-12-31 18:00."))
         return
@@ -500,7 +500,7 @@ async def answer_min_signatures(update: Update, context: ContextTypes.DEFAULT_TY
     flow, alert = loaded
     minimum = alert_statements.parse_minimum(text)
     if minimum is None:
-        await ask(update, where, flow, alert, lambda t: t(
+        await ask(update, where, flow, alert, lambda t: t.tr(
             "Please send a whole number between 1 and {n}.",
             n=t.number(alert_statements.MAX_MINIMUM)))
         return
@@ -513,7 +513,7 @@ async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, w
     if loaded is None:
         return
     flow, alert = loaded
-    await ask(update, where, flow, alert, lambda t: t("Please answer with the buttons."))
+    await ask(update, where, flow, alert, lambda t: t.tr("Please answer with the buttons."))
 
 
 for _name in ORDER:
@@ -525,7 +525,7 @@ async def stale(update: Update, where: Here) -> None:
     query = update.callback_query
     assert query is not None
     log.info("alerts.stale_button")
-    await query.answer(where.t("This button is no longer valid."))
+    await query.answer(where.t.tr("This button is no longer valid."))
 
 
 async def press_context(update: Update, context: ContextTypes.DEFAULT_TYPE
@@ -590,11 +590,11 @@ async def done(update: Update, where: Here, flow: Flow, alert: Alert) -> None:
     assert query is not None
     last_body = flow.step == "body_en" or (flow.editing and flow.step == "body_es")
     if last_body and not (alert.body_es or alert.body_en):
-        await query.answer(where.t("An alert needs a text in Spanish or in English."),
+        await query.answer(where.t.tr("An alert needs a text in Spanish or in English."),
                            show_alert=True)
         return
     if flow.step == "kinds" and not alert.kinds:
-        await query.answer(where.t("Choose at least one kind."), show_alert=True)
+        await query.answer(where.t.tr("Choose at least one kind."), show_alert=True)
         return
     await query.answer()
     values: dict[str, object] = {}
@@ -611,36 +611,36 @@ async def done(update: Update, where: Here, flow: Flow, alert: Alert) -> None:
 # --- preview, send, edit, cancel ------------------------------------------------------------------
 
 def summary(t: Text, alert: Alert, reach: alerts.Reach) -> str:
-    langs = {"es": t("Spanish"), "en": t("English"), "both": t("both languages")}
+    langs = {"es": t.tr("Spanish"), "en": t.tr("English"), "both": t.tr("both languages")}
     by_language = ", ".join(f"{langs[k]}: {t.number(reach.by_language[k])}"
                             for k in langs if reach.by_language.get(k)) or "—"
     lines = [
-        t("<b>Preview above.</b> It will reach {orgs} in {chats}.",
-          orgs=counts.orgs(t, reach.orgs, bold=True),
-          chats=counts.chats(t, len(reach.targets), bold=True)),
-        t("Chats by language: {value}", value=by_language),
+        t.tr("<b>Preview above.</b> It will reach {orgs} in {chats}.",
+             orgs=counts.orgs(t, reach.orgs, bold=True),
+             chats=counts.chats(t, len(reach.targets), bold=True)),
+        t.tr("Chats by language: {value}", value=by_language),
     ]
     if reach.orgs_without_chat:
-        lines.append(t.plural("{n} of them has no group: its contacts get it in private.",
-                              "{n} of them have no group: their contacts get it in private.",
-                              reach.orgs_without_chat))
-    audience = t(AUDIENCE.get(alert.audience, alert.audience))
+        lines.append(t.tr_plural("{n} of them has no group: its contacts get it in private.",
+                                 "{n} of them have no group: their contacts get it in private.",
+                                 reach.orgs_without_chat))
+    audience = t.tr(AUDIENCE.get(alert.audience, alert.audience))
     if alert.audience == "kinds":
-        audience += ": " + ", ".join(t(v.KINDS[k]) for k in alert.kinds or [] if k in v.KINDS)
-    lines.append(t("Audience: {value}", value=audience))
-    asks = ", ".join(t(ASK[k]) for k in alert.asks or [] if k in ASK) or t("none")
-    lines.append(t("Answers asked: {value}", value=asks))
+        audience += ": " + ", ".join(t.tr(v.KINDS[k]) for k in alert.kinds or [] if k in v.KINDS)
+    lines.append(t.tr("Audience: {value}", value=audience))
+    asks = ", ".join(t.tr(ASK[k]) for k in alert.asks or [] if k in ASK) or t.tr("none")
+    lines.append(t.tr("Answers asked: {value}", value=asks))
     if alert_statements.has_statement(alert):
-        lines.append(t.plural(
+        lines.append(t.tr_plural(
             "A statement to sign; at least {n} signature before it is published.",
             "A statement to sign; at least {n} signatures before it is published.",
             alert.min_signatures or 1))
     if alert.auto_nudge_hours and alert.severity == "urgent" and alert.asks:
-        lines.append(t.plural("Automatic reminder to the silent ones after {n} hour.",
-                              "Automatic reminder to the silent ones after {n} hours.",
-                              alert.auto_nudge_hours))
+        lines.append(t.tr_plural("Automatic reminder to the silent ones after {n} hour.",
+                                 "Automatic reminder to the silent ones after {n} hours.",
+                                 alert.auto_nudge_hours))
     if not reach.targets:
-        lines.append(t("⚠️ No organisation matches: change the topics, regions or audience."))
+        lines.append(t.tr("⚠️ No organisation matches: change the topics, regions or audience."))
     return "\n".join(lines)
 
 
@@ -657,9 +657,9 @@ async def preview(update: Update, where: Here, alert: Alert) -> None:
                     markup=markup if n == len(parts) else None, disable_web_page_preview=True)
     t = where.t
     controls = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t("Send"), callback_data=encode(AlertSend(alert.id))),
-        InlineKeyboardButton(t("Edit"), callback_data=encode(AlertEdit(alert.id))),
-        InlineKeyboardButton(t("Cancel"), callback_data=encode(AlertCancel(alert.id))),
+        InlineKeyboardButton(t.tr("Send"), callback_data=encode(AlertSend(alert.id))),
+        InlineKeyboardButton(t.tr("Edit"), callback_data=encode(AlertEdit(alert.id))),
+        InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(AlertCancel(alert.id))),
     ]])
     review = where.rt.settings.two_person_rule and alert_review.needs_approval(True, alert)
     await reply(update, where, lambda tt: summary(tt, alert, reach) + (
@@ -667,7 +667,7 @@ async def preview(update: Update, where: Here, alert: Alert) -> None:
 
 
 def two_person_note(t: Text) -> str:
-    return t("Two-person rule: Send asks another coordinator to approve it first.")
+    return t.tr("Two-person rule: Send asks another coordinator to approve it first.")
 
 
 @on(PreviewPress)
@@ -676,7 +676,7 @@ async def preview_press(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    await query.answer(where.t("This is the preview: recipients' presses will be counted."))
+    await query.answer(where.t.tr("This is the preview: recipients' presses will be counted."))
 
 
 @on(AlertSend)
@@ -713,12 +713,12 @@ async def send_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await stale(update, where)
         return
     if not sent.first:
-        await query.answer(where.t("This alert was already sent."))
+        await query.answer(where.t.tr("This alert was already sent."))
         return
     where.rt.wake_sender()
     log.info("alerts.sent alert=%d fanout=%d chats=%d", sent.alert_id, sent.fanout_id, sent.chats)
-    await query.answer(where.t("Sending."))
-    await reply(update, where, lambda t: t(
+    await query.answer(where.t.tr("Sending."))
+    await reply(update, where, lambda t: t.tr(
         "Sending the alert to {orgs} in {chats}. The progress follows; send /alerts to see who "
         "answered.", orgs=counts.orgs(t, sent.orgs), chats=counts.chats(t, sent.chats)))
 
@@ -743,10 +743,10 @@ async def edit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
              "sign_deadline": N_sign_deadline, "min_signatures": N_min_signatures}
     t = where.t
     signing = "sign_on" in (loaded[1].asks or [])  # the statement's fields, when signing is asked
-    buttons = [InlineKeyboardButton(t(names[f]), callback_data=encode(AlertField(f)))
+    buttons = [InlineKeyboardButton(t.tr(names[f]), callback_data=encode(AlertField(f)))
                for f in EDITABLE if signing or f not in STATEMENT_STEPS]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    await reply(update, where, lambda tt: tt("What do you want to change?"),
+    await reply(update, where, lambda tt: tt.tr("What do you want to change?"),
                 markup=InlineKeyboardMarkup(rows))
 
 
@@ -807,7 +807,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await stale(update, where)
         return
     await query.answer()
-    await reply(update, where, lambda t: t("Cancelled. The alert was not sent."))
+    await reply(update, where, lambda t: t.tr("Cancelled. The alert was not sent."))
 
 
 # --- answers under an alert (rule A) -------------------------------------------------------------
@@ -846,14 +846,14 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         result = await alerts.answer(session, pressed.alert, where.chat_id, where.private,
                                      where.user_id, kind, where.rt.clock.now(), capacity)
     log.info("alerts.answer alert=%d outcome=%s", pressed.alert, result.outcome.value)
-    await query.answer(where.t(OUTCOME_TEXT[result.outcome]),
+    await query.answer(where.t.tr(OUTCOME_TEXT[result.outcome]),
                        show_alert=result.outcome in (alerts.Outcome.NOT_REACHED,
                                                      alerts.Outcome.NEEDS_CONTACT))
     if result.outcome is alerts.Outcome.ASK_CAPACITY:
         markup = InlineKeyboardMarkup.de_json(
             {"inline_keyboard": capacity_buttons(pressed.alert, where.language)}, None)
         message = query.message
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Which capacity can your organisation offer for this alert?"), markup=markup,
             reply_to_message_id=message.message_id if message is not None else None)
 

@@ -37,6 +37,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if handler is None:
         log.info("button.unknown")
         where = await here(update, context)
-        await query.answer(where.t("This button is no longer valid."), show_alert=False)
+        await query.answer(where.t.tr("This button is no longer valid."), show_alert=False)
         return
     await handler(update, context, action)

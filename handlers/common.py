@@ -118,7 +118,7 @@ async def is_group_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_
 
 
 def anonymous_refusal(t: i18n.Text) -> str:
-    return t(
+    return t.tr(
         "You are writing as an anonymous group admin, so I cannot tell who you are. "
         "Please turn off “Remain anonymous” in the group's admin settings for yourself, "
         "or write to me from your own account."
@@ -146,7 +146,7 @@ async def settings_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     assert query is not None
     if not await may_change_chat_settings(update, context, where):
-        await query.answer(where.t("Only the group's admins can change this group's settings."),
+        await query.answer(where.t.tr("Only the group's admins can change this group's settings."),
                            show_alert=True)
         return None
     await query.answer()

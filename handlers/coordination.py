@@ -51,12 +51,12 @@ class MembersPage:
 
 
 def _only_coordinators(t: Text) -> str:
-    return t("Only coordinators can do this.")
+    return t.tr("Only coordinators can do this.")
 
 
 def _private_view(t: Text) -> str:
-    return t("This list names member organisations, so I show it only in your private chat "
-             "with me. Please send the command there.")
+    return t.tr("This list names member organisations, so I show it only in your private chat "
+                "with me. Please send the command there.")
 
 
 async def _coordinator(update: Update, where: Here) -> bool:
@@ -79,47 +79,48 @@ def _view_allowed(where: Here) -> bool:
 
 def _filters_help(t: Text) -> str:
     return "\n".join([
-        t("Filters are written name=value, for example: /members state=MX-JAL topic=tax "
-          "status=pending"),
-        t("• state: a Mexican state code (MX-JAL, MX-CMX…) or a country code (MX, GT…)"),
-        t("• topic: {values}", values=", ".join(v.TOPICS)),
-        t("• capacity: {values}", values=", ".join(v.CAPACITIES)),
-        t("• kind: {values}", values=", ".join(v.KINDS)),
-        t("• tier: {values}", values=", ".join(v.TIERS)),
-        t("• scope: {values}", values=", ".join(v.SCOPES)),
-        t("• status: {values}", values=", ".join(members_view.STATUSES)),
-        t("• reachable: yes, no"),
+        t.tr("Filters are written name=value, for example: /members state=MX-JAL topic=tax "
+             "status=pending"),
+        t.tr("• state: a Mexican state code (MX-JAL, MX-CMX…) or a country code (MX, GT…)"),
+        t.tr("• topic: {values}", values=", ".join(v.TOPICS)),
+        t.tr("• capacity: {values}", values=", ".join(v.CAPACITIES)),
+        t.tr("• kind: {values}", values=", ".join(v.KINDS)),
+        t.tr("• tier: {values}", values=", ".join(v.TIERS)),
+        t.tr("• scope: {values}", values=", ".join(v.SCOPES)),
+        t.tr("• status: {values}", values=", ".join(members_view.STATUSES)),
+        t.tr("• reachable: yes, no"),
     ])
 
 
 def _members_text(page: members_view.MemberPage, filters: dict[str, str]) -> Build:
     def build(t: Text) -> str:
-        counts = ", ".join(f"{t(STATUS.get(s, s))}: {t.number(n)}"
+        counts = ", ".join(f"{t.tr(STATUS.get(s, s))}: {t.number(n)}"
                            for s, n in sorted(page.by_status.items()))
-        lines = [t("<b>Organisations: {n}</b>", n=t.number(page.total))]
+        lines = [t.tr("<b>Organisations: {n}</b>", n=t.number(page.total))]
         if counts:
             lines.append(counts)
-        lines.append(t("Unreachable: {n}", n=t.number(page.unreachable)))
+        lines.append(t.tr("Unreachable: {n}", n=t.number(page.unreachable)))
         if filters:
-            lines.append(t("Filters: {value}",
-                           value=" ".join(f"{k}={val}" for k, val in filters.items())))
+            lines.append(t.tr("Filters: {value}",
+                              value=" ".join(f"{k}={val}" for k, val in filters.items())))
         lines.append("")
         start = page.page * members_view.PAGE_SIZE
         for i, row in enumerate(page.rows, start=start + 1):
-            line = t("{n}. <b>{name}</b> (#{id}): {kind}, {tier}, {status}; {areas}; "
-                     "member chats: {chats}",
-                     n=i, name=row.name, id=row.org_id, kind=t(v.KINDS.get(row.kind, row.kind)),
-                     tier=t(v.TIERS.get(row.tier, row.tier)),
-                     status=t(STATUS.get(row.status, row.status)),
-                     areas=", ".join(row.areas) or "—", chats=t.number(row.chats))
+            line = t.tr("{n}. <b>{name}</b> (#{id}): {kind}, {tier}, {status}; {areas}; "
+                        "member chats: {chats}",
+                        n=i, name=row.name, id=row.org_id,
+                        kind=t.tr(v.KINDS.get(row.kind, row.kind)),
+                        tier=t.tr(v.TIERS.get(row.tier, row.tier)),
+                        status=t.tr(STATUS.get(row.status, row.status)),
+                        areas=", ".join(row.areas) or "—", chats=t.number(row.chats))
             if not row.reachable:
-                line += " " + t("⚠️ unreachable")
+                line += " " + t.tr("⚠️ unreachable")
             lines.append(line)
         if not page.rows:
-            lines.append(t("No organisation matches."))
+            lines.append(t.tr("No organisation matches."))
         if page.pages > 1:
-            lines += ["", t("Page {page} of {pages}", page=t.number(page.page + 1),
-                            pages=t.number(page.pages))]
+            lines += ["", t.tr("Page {page} of {pages}", page=t.number(page.page + 1),
+                               pages=t.number(page.pages))]
         return "\n".join(lines)
 
     return build
@@ -130,10 +131,10 @@ def _members_keyboard(page: members_view.MemberPage, filters: dict[str, str],
     packed = members_view.pack_filters(filters) or "-"
     row = []
     if page.page > 0:
-        row.append(InlineKeyboardButton(where.label(lambda t: t("◀️ Previous")),
+        row.append(InlineKeyboardButton(where.label(lambda t: t.tr("◀️ Previous")),
                                         callback_data=encode(MembersPage(page.page - 1, packed))))
     if page.page + 1 < page.pages:
-        row.append(InlineKeyboardButton(where.label(lambda t: t("Next ▶️")),
+        row.append(InlineKeyboardButton(where.label(lambda t: t.tr("Next ▶️")),
                                         callback_data=encode(MembersPage(page.page + 1, packed))))
     return InlineKeyboardMarkup([row]) if row else None
 
@@ -149,7 +150,7 @@ async def members_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         filters = members_view.parse_filters(context.args or [])
     except members_view.FilterError as exc:
         bad = str(exc)[:60]
-        await reply(update, where, lambda t: t("I do not know the filter “{bad}”.", bad=bad)
+        await reply(update, where, lambda t: t.tr("I do not know the filter “{bad}”.", bad=bad)
                     + "\n\n" + _filters_help(t))
         return
     async with where.rt.db.transaction() as session:
@@ -166,7 +167,7 @@ async def members_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     if where.role is not Role.COORDINATOR or not _view_allowed(where):
         log.info("coordination.button_refused")
-        await query.answer(where.t("Only coordinators can do this."), show_alert=True)
+        await query.answer(where.t.tr("Only coordinators can do this."), show_alert=True)
         return
     filters = members_view.unpack_filters(pressed.filters) or {}
     async with where.rt.db.transaction() as session:
@@ -185,7 +186,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not await _coordinator(update, where):
         return
     if not where.private:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "The export names every member, so I send it only in your private chat with me. "
             "Please send /export there."))
         return
@@ -195,7 +196,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     log.info("coordination.exported")
     await context.bot.send_document(
         where.chat_id, document=data, filename=f"coalition-export-{now:%Y%m%d}.csv",
-        caption=where.text(lambda t: t(
+        caption=where.text(lambda t: t.tr(
             "The coalition's organisations, member chats and contacts. Keep this file safe: "
             "it names members, some of them at risk.")),
         parse_mode=ParseMode.HTML, protect_content=True)
@@ -204,20 +205,20 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # -- /coordinators ------------------------------------------------------------------------------
 
 def _usage(t: Text) -> str:
-    return t("Send /coordinators to see the list, /coordinators add 12345 (or reply to a "
-             "person's message in a group with /coordinators add) to add a coordinator, and "
-             "/coordinators remove 12345 to remove one. Numbers are Telegram user ids.")
+    return t.tr("Send /coordinators to see the list, /coordinators add 12345 (or reply to a "
+                "person's message in a group with /coordinators add) to add a coordinator, and "
+                "/coordinators remove 12345 to remove one. Numbers are Telegram user ids.")
 
 
 def _coordinators_text(rows: list[members_view.CoordinatorRow]) -> Build:
     def build(t: Text) -> str:
-        lines = [t("<b>Coordinators: {n}</b>", n=t.number(len(rows)))]
+        lines = [t.tr("<b>Coordinators: {n}</b>", n=t.number(len(rows)))]
         for row in rows:
             notes = []
             if row.configured:
-                notes.append(t("set in COORDINATOR_IDS"))
+                notes.append(t.tr("set in COORDINATOR_IDS"))
             if not row.reachable:
-                notes.append(t("⚠️ unreachable: has not opened a private chat with me"))
+                notes.append(t.tr("⚠️ unreachable: has not opened a private chat with me"))
             lines.append(f"• {row.user_id}" + (f" ({'; '.join(notes)})" if notes else ""))
         return "\n".join(lines)
 
@@ -227,16 +228,16 @@ def _coordinators_text(rows: list[members_view.CoordinatorRow]) -> Build:
 def _change_refusal(change: Change, target: int) -> Build:
     def build(t: Text) -> str:
         if change is Change.CONFIGURED:
-            return t("{id} is set in COORDINATOR_IDS and stays a coordinator: change the "
-                     "setting to remove them.", id=target)
+            return t.tr("{id} is set in COORDINATOR_IDS and stays a coordinator: change the "
+                        "setting to remove them.", id=target)
         if change is Change.LAST_COORDINATOR:
-            return t("{id} is the last coordinator and cannot be removed. Add another one "
-                     "first.", id=target)
+            return t.tr("{id} is the last coordinator and cannot be removed. Add another one "
+                        "first.", id=target)
         if change is Change.NOT_COORDINATOR:
-            return t("{id} is not a coordinator.", id=target)
+            return t.tr("{id} is not a coordinator.", id=target)
         if change is Change.ALREADY:
-            return t("{id} is already a coordinator.", id=target)
-        return t("That is not a person I can make a coordinator.")
+            return t.tr("{id} is already a coordinator.", id=target)
+        return t.tr("That is not a person I can make a coordinator.")
 
     return build
 
@@ -284,15 +285,15 @@ async def coordinators_command(update: Update, context: ContextTypes.DEFAULT_TYP
     if args[0] == "add":
         if reachable:
             await publish_for_coordinator(context.bot, target, where.t.lang)
-        await reply(update, where, lambda t: t(
-            "{id} is now a coordinator.", id=target) + ("" if reachable else " " + t(
+        await reply(update, where, lambda t: t.tr(
+            "{id} is now a coordinator.", id=target) + ("" if reachable else " " + t.tr(
                 "They have not opened a private chat with me yet: ask them to send me /start.")))
         return
     try:
         await context.bot.delete_my_commands(scope=BotCommandScopeChat(target))
     except TelegramError:
         log.info("coordination.menu_not_removed")
-    await reply(update, where, lambda t: t("{id} is no longer a coordinator.", id=target))
+    await reply(update, where, lambda t: t.tr("{id} is no longer a coordinator.", id=target))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

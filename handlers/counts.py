@@ -11,11 +11,11 @@ from bot.i18n import Safe, Text
 
 def orgs(t: Text, n: int, *, bold: bool = False) -> Safe:
     if bold:
-        return Safe(t.plural("<b>{n}</b> organisation", "<b>{n}</b> organisations", n))
-    return Safe(t.plural("{n} organisation", "{n} organisations", n))
+        return Safe(t.tr_plural("<b>{n}</b> organisation", "<b>{n}</b> organisations", n))
+    return Safe(t.tr_plural("{n} organisation", "{n} organisations", n))
 
 
 def chats(t: Text, n: int, *, bold: bool = False) -> Safe:
     if bold:
-        return Safe(t.plural("<b>{n}</b> chat", "<b>{n}</b> chats", n))
-    return Safe(t.plural("{n} chat", "{n} chats", n))
+        return Safe(t.tr_plural("<b>{n}</b> chat", "<b>{n}</b> chats", n))
+    return Safe(t.tr_plural("{n} chat", "{n} chats", n))

@@ -68,7 +68,7 @@ async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             return
         org_id = await digests.org_of_chat(session, where.chat_id)
         if org_id is None:
-            await reply(update, where, lambda t: t(
+            await reply(update, where, lambda t: t.tr(
                 "Digests go to the member chats of active organisations, and to their contacts "
                 "when the organisation has no group. This chat gets none."))
             return
@@ -83,15 +83,15 @@ async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 def _settings_view(where: Here, setting: digests.Schedule) -> tuple[object, InlineKeyboardMarkup]:
     def build(t: Text) -> str:
         if setting.frequency == "off":
-            return t("Digests for this chat: <b>off</b>.")
-        return t("Digests for this chat: <b>{how}</b> at {hour}:00 ({zone}).",
-                 how=t.gettext(FREQ_LABEL[setting.frequency]).lower(), hour=setting.hour,
-                 zone=where.timezone)
+            return t.tr("Digests for this chat: <b>off</b>.")
+        return t.tr("Digests for this chat: <b>{how}</b> at {hour}:00 ({zone}).",
+                    how=t.gettext(FREQ_LABEL[setting.frequency]).lower(), hour=setting.hour,
+                    zone=where.timezone)
 
     def button(label: str, data: DigestSet, chosen: bool) -> InlineKeyboardButton:
         return InlineKeyboardButton(("✅ " if chosen else "") + label, callback_data=encode(data))
 
-    rows = [[button(where.label(lambda t, f=f: t(FREQ_LABEL[f])), DigestSet(code),
+    rows = [[button(where.label(lambda t, f=f: t.tr(FREQ_LABEL[f])), DigestSet(code),
                     setting.frequency == f) for code, f in FREQ.items()]]
     if setting.frequency != "off":
         hours = [button(f"{h}:00", DigestSet("h", h), setting.hour == h) for h in HOURS]
@@ -105,7 +105,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await reply(update, where, anonymous_refusal)
         return
     if not await may_change_chat_settings(update, context, where):
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Only the group's admins or the organisation's contacts can change this group's "
             "digest."))
         return
@@ -123,8 +123,8 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     if where.anonymous or not await may_change_chat_settings(update, context, where):
         log.info("digests.settings_refused")
-        await query.answer(where.t("Only the group's admins or the organisation's contacts can "
-                                   "change this group's digest."), show_alert=True)
+        await query.answer(where.t.tr("Only the group's admins or the organisation's contacts can "
+                                      "change this group's digest."), show_alert=True)
         return
     now = where.rt.clock.now()
     async with where.rt.db.transaction() as session:
@@ -132,7 +132,7 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             session, where.chat_id, now, where.timezone,
             frequency=FREQ.get(pressed.what), hour=pressed.hour if pressed.what == "h" else None)
     log.info("digests.settings_changed")
-    await query.answer(where.t("Saved."))
+    await query.answer(where.t.tr("Saved."))
     build, markup = _settings_view(where, setting)
     await redraw(query, where.text(build), reply_markup=markup)  # type: ignore[arg-type]
 
@@ -200,12 +200,12 @@ def coordinators_kind(service: BotService) -> TaskKind:
                 if first not in charts:
                     t = Text(first, zone)
                     labels, values = render.rate_chart_labels(t, found)
-                    axis = t("Organisations reached that answered (percent)")
+                    axis = t.tr("Organisations reached that answered (percent)")
                     charts[first] = base64.b64encode(poll_chart.draw(
-                        t("Answer rate per week"), labels, values, axis).png).decode()
+                        t.tr("Answer rate per week"), labels, values, axis).png).decode()
                 t = Text(first, zone)
                 photos.append(outbox.Outgoing(recipient.chat_id, photo={
-                    "content_b64": charts[first]}, caption=t("Answer rate to alerts, per week")))
+                    "content_b64": charts[first]}, caption=t.tr("Answer rate to alerts, per week")))
             stamp = f"{due.due_at:%Y%m%d%H%M}"
             await outbox.enqueue(session, f"digest-coord:{stamp}", "digest", texts, due.now)
             await outbox.enqueue(session, f"digest-coord-chart:{stamp}", "digest", photos,

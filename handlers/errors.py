@@ -26,7 +26,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     lang = i18n.normalise(user.language_code if user else None) or rt.settings.default_language
     t = i18n.Text(lang)
-    text = t(
+    text = t.tr(
         "Sorry, something went wrong on my side and I could not finish that. "
         "Please try again in a moment."
     )

@@ -22,7 +22,7 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if handler is not None:
         await handler(update, context, where, message.text)
     elif where.private:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "I did not understand that. Send /help to see what I can do."))
 
 
@@ -33,6 +33,6 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                             where.rt.clock.now())
         await conversations.finish(session, where.chat_id, where.user_id)
     if state is None:
-        await reply(update, where, lambda t: t("There is nothing to cancel."))
+        await reply(update, where, lambda t: t.tr("There is nothing to cancel."))
     else:
-        await reply(update, where, lambda t: t("Cancelled. Nothing was changed."))
+        await reply(update, where, lambda t: t.tr("Cancelled. Nothing was changed."))

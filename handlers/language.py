@@ -21,7 +21,7 @@ from handlers.common import (
 
 def _choice_name(choice: str, t: Text) -> str:
     if choice == "both":
-        return t("Spanish and English")
+        return t.tr("Spanish and English")
     return language_name(choice, t.lang)
 
 
@@ -37,7 +37,7 @@ async def refuse(update: Update, where: Here) -> None:
     if where.anonymous:
         await reply(update, where, anonymous_refusal)
     else:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Only the group's admins can change this group's settings."))
 
 
@@ -49,12 +49,12 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     args = [a.lower() for a in (context.args or [])]
     if not args:
         current = where.language
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "This chat's language is <b>{current}</b>. Choose another:",
             current=_choice_name(current, t)), markup=keyboard())
         return
     if len(args) != 1 or args[0] not in CHOICES:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "I do not know that language. Send /language es, /language en or /language both, "
             "or /language alone to choose with buttons."))
         return
@@ -66,8 +66,8 @@ async def apply(update: Update, where: Here, choice: str) -> None:
         await chats.set_language(session, where.chat_id, where.chat_type, choice,
                                  where.rt.clock.now())
     where.language = choice
-    await reply(update, where, lambda t: t("Done: this chat will now get messages in {name}.",
-                                           name=_choice_name(choice, t)))
+    await reply(update, where, lambda t: t.tr("Done: this chat will now get messages in {name}.",
+                                              name=_choice_name(choice, t)))
 
 
 @on(SetLanguage)

@@ -135,11 +135,11 @@ async def redraw(query: CallbackQuery, text: str, parse_mode: str = ParseMode.HT
 # -- shared refusals -----------------------------------------------------------------------------
 
 def _not_contact(t: Text) -> str:
-    return t("Only the contacts of an active member organisation can do this.")
+    return t.tr("Only the contacts of an active member organisation can do this.")
 
 
 def _private_only(t: Text) -> str:
-    return t("Please send this command to me in our private chat, not in a group.")
+    return t.tr("Please send this command to me in our private chat, not in a group.")
 
 
 async def _contact_org(update: Update, where: Here) -> Organisation | None:
@@ -167,8 +167,8 @@ async def _button_org(update: Update, where: Here) -> Organisation | None:
             org = await members_view.active_org_of(session, where.user_id)
     if org is None:
         log.info("organisations.button_refused")
-        await query.answer(where.t("Only the contacts of an active member organisation can do "
-                                   "this."), show_alert=True)
+        await query.answer(where.t.tr("Only the contacts of an active member organisation can do "
+                                      "this."), show_alert=True)
     return org
 
 
@@ -177,7 +177,7 @@ async def _button_org(update: Update, where: Here) -> Organisation | None:
 async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     where = await here(update, context)
     if where.private:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Send /link in the group you want to link, as one of its admins: it will then "
             "receive the coalition's messages for your organisation."))
         return
@@ -190,7 +190,7 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(update, where, _not_contact)
         return
     if not await is_group_admin(context, where.chat_id, where.user_id):
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Only an admin of this group can link it to an organisation."))
         return
     chat = update.effective_chat
@@ -210,7 +210,7 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except membership.MembershipError as exc:
         log.info("organisations.link_refused reason=%s", exc.refusal.value)
         if exc.refusal is membership.Refusal.LINKED_ELSEWHERE:
-            await reply(update, where, lambda t: t(
+            await reply(update, where, lambda t: t.tr(
                 "This group is already linked to another organisation. One of that "
                 "organisation's contacts must write to the coordinators first."))
         else:
@@ -220,14 +220,14 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     large = count is not None and count > LARGE_GROUP
 
     def build(t: Text) -> str:
-        lines = [t("Done: this group now receives the coalition's messages for <b>{name}</b>.",
-                   name=org.name)]
+        lines = [t.tr("Done: this group now receives the coalition's messages for <b>{name}</b>.",
+                      name=org.name)]
         if public:
-            lines.append(t("⚠️ This group is <b>public</b>: anyone can find it and read what "
-                           "the coalition sends here. Consider a private group."))
+            lines.append(t.tr("⚠️ This group is <b>public</b>: anyone can find it and read what "
+                              "the coalition sends here. Consider a private group."))
         if large:
-            lines.append(t("⚠️ This group has <b>{n}</b> members: alerts sent here reach all "
-                           "of them.", n=t.number(count or 0)))
+            lines.append(t.tr("⚠️ This group has <b>{n}</b> members: alerts sent here reach all "
+                              "of them.", n=t.number(count or 0)))
         return "\n\n".join(lines)
 
     await reply(update, where, build)
@@ -265,26 +265,26 @@ def _areas(org: Organisation, t: Text) -> str:
 
 
 def _labels(codes: list[str], known: dict[str, str], t: Text) -> str:
-    return ", ".join(t(known[c]) for c in codes if c in known) or t("none")
+    return ", ".join(t.tr(known[c]) for c in codes if c in known) or t.tr("none")
 
 
 def profile_text(org: Organisation, member_chats: int) -> Build:
     def build(t: Text) -> str:
-        answering = (t("Only our contacts") if org.only_contacts_answer
-                     else t("Anyone in our member chats, or our contacts"))
+        answering = (t.tr("Only our contacts") if org.only_contacts_answer
+                     else t.tr("Anyone in our member chats, or our contacts"))
         return "\n".join([
-            t("<b>{name}</b>", name=org.name),
-            t("Kind: {value}", value=t(v.KINDS.get(org.kind, org.kind))),
-            t("Membership: {value}", value=t(v.TIERS.get(org.tier, org.tier))),
-            t("Scope: {value}", value=t(v.SCOPES.get(org.scope, org.scope))),
-            t("Works in: {value}", value=_areas(org, t)),
-            t("Topics it follows: {value}", value=_labels(org.topics or [], v.TOPICS, t)),
-            t("Capacities it offers: {value}",
-              value=_labels(org.capacities or [], v.CAPACITIES, t)),
-            t("Language: {value}", value=i18n.language_name(org.language, t.lang)),
-            t("Who answers for us: {value}", value=answering),
-            t("Status: {value}", value=t(STATUS.get(org.status, org.status))),
-            t("Member chats: {n}", n=t.number(member_chats)),
+            t.tr("<b>{name}</b>", name=org.name),
+            t.tr("Kind: {value}", value=t.tr(v.KINDS.get(org.kind, org.kind))),
+            t.tr("Membership: {value}", value=t.tr(v.TIERS.get(org.tier, org.tier))),
+            t.tr("Scope: {value}", value=t.tr(v.SCOPES.get(org.scope, org.scope))),
+            t.tr("Works in: {value}", value=_areas(org, t)),
+            t.tr("Topics it follows: {value}", value=_labels(org.topics or [], v.TOPICS, t)),
+            t.tr("Capacities it offers: {value}",
+                 value=_labels(org.capacities or [], v.CAPACITIES, t)),
+            t.tr("Language: {value}", value=i18n.language_name(org.language, t.lang)),
+            t.tr("Who answers for us: {value}", value=answering),
+            t.tr("Status: {value}", value=t.tr(STATUS.get(org.status, org.status))),
+            t.tr("Member chats: {n}", n=t.number(member_chats)),
         ])
 
     return build
@@ -294,14 +294,15 @@ def profile_keyboard(org: Organisation, where: Here) -> InlineKeyboardMarkup:
     other = "en" if org.language == "es" else "es"
     label = where.label
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(label(lambda t: t("Change name")), callback_data=encode(EditName())),
-          # named in its own language, as /language does: whoever reads can find theirs
+        [InlineKeyboardButton(label(lambda t: t.tr("Change name")),
+                              callback_data=encode(EditName())),
+         # named in its own language, as /language does: whoever reads can find theirs
          InlineKeyboardButton("🌐 " + i18n.language_name(other, other),
                               callback_data=encode(SetOrgLanguage(other)))],
-        [InlineKeyboardButton(label(lambda t: t("Topics")), callback_data=encode(EditList("t"))),
-         InlineKeyboardButton(label(lambda t: t("Capacities")),
+        [InlineKeyboardButton(label(lambda t: t.tr("Topics")), callback_data=encode(EditList("t"))),
+         InlineKeyboardButton(label(lambda t: t.tr("Capacities")),
                               callback_data=encode(EditList("c")))],
-        [InlineKeyboardButton(label(lambda t: t("Who answers for us")),
+        [InlineKeyboardButton(label(lambda t: t.tr("Who answers for us")),
                               callback_data=encode(ToggleAnswering(
                                   0 if org.only_contacts_answer else 1)))],
     ])
@@ -311,12 +312,12 @@ def list_keyboard(org: Organisation, which: str, where: Here) -> InlineKeyboardM
     field, known = LISTS[which]
     chosen = set(getattr(org, field) or [])
     buttons = [InlineKeyboardButton(("✅ " if code in chosen else "▫️ ")
-                                    + where.label(lambda t, lab=lab: t(lab)),
+                                    + where.label(lambda t, lab=lab: t.tr(lab)),
                                     callback_data=encode(ToggleItem(which, i,
                                                                     0 if code in chosen else 1)))
                for i, (code, lab) in enumerate(known.items())]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton(where.label(lambda t: t("Done")),
+    rows.append([InlineKeyboardButton(where.label(lambda t: t.tr("Done")),
                                       callback_data=encode(EditList("m")))])
     return InlineKeyboardMarkup(rows)
 
@@ -372,7 +373,7 @@ async def profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             which = pressed.which
     await query.answer()
     if isinstance(pressed, EditName):
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Type the organisation's new name (2 to 120 characters), or /cancel."))
         return
     await _show_profile(update, where, org.id, which)
@@ -383,7 +384,7 @@ async def answer_name(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
                       text: str) -> None:
     name = membership.clean_name(text)
     if name is None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "A name is 2 to 120 characters on one line. Type it again, or /cancel."))
         return
     async with where.rt.db.transaction() as session:
@@ -403,18 +404,18 @@ async def answer_name(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
 def _contacts_view(org: Organisation, ids: list[int], where: Here,
                    ) -> tuple[Build, InlineKeyboardMarkup | None]:
     def build(t: Text) -> str:
-        lines = [t("Contacts of <b>{name}</b>:", name=org.name)]
+        lines = [t.tr("Contacts of <b>{name}</b>:", name=org.name)]
         for uid in ids:
-            lines.append(t("• {id} (you)", id=uid) if uid == where.user_id
-                         else t("• {id}", id=uid))
+            lines.append(t.tr("• {id} (you)", id=uid) if uid == where.user_id
+                         else t.tr("• {id}", id=uid))
         if len(ids) == 1:
-            lines.append(t("An organisation keeps at least one contact."))
+            lines.append(t.tr("An organisation keeps at least one contact."))
         return "\n".join(lines)
 
     markup = None
     if len(ids) > 1:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-            where.label(lambda t, uid=uid: t("Remove {id}", id=uid)),
+            where.label(lambda t, uid=uid: t.tr("Remove {id}", id=uid)),
             callback_data=encode(RemoveContact(uid)))] for uid in ids])
     return build, markup
 
@@ -444,15 +445,15 @@ async def remove_contact_button(update: Update, context: ContextTypes.DEFAULT_TY
                                                     where.user_id, where.rt.clock.now())
         ids = await membership.contacts_of(session, org.id)
     if refused is members_view.Change.LAST_CONTACT:
-        await query.answer(where.t("An organisation keeps at least one contact."),
+        await query.answer(where.t.tr("An organisation keeps at least one contact."),
                            show_alert=True)
         return
     if refused is not None:
-        await query.answer(where.t("That person is not a contact of your organisation."),
+        await query.answer(where.t.tr("That person is not a contact of your organisation."),
                            show_alert=True)
         return
     log.info("organisations.contact_removed org=%s", org.id)
-    await query.answer(where.t("Removed."))
+    await query.answer(where.t.tr("Removed."))
     build, markup = _contacts_view(org, ids, where)
     if query.message is not None:
         await redraw(query, where.text(build), parse_mode=ParseMode.HTML,
@@ -467,20 +468,20 @@ async def leave_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if org is None:
         return
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(where.label(lambda t: t("Yes, leave the coalition")),
+        InlineKeyboardButton(where.label(lambda t: t.tr("Yes, leave the coalition")),
                              callback_data=encode(ConfirmLeave(org.id))),
-        InlineKeyboardButton(where.label(lambda t: t("No, stay")),
+        InlineKeyboardButton(where.label(lambda t: t.tr("No, stay")),
                              callback_data=encode(KeepMembership())),
     ]])
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Do you confirm that <b>{name}</b> leaves the coalition? Its member chats will stop "
         "receiving the coalition's messages, and the coordinators will be told.",
         name=org.name), markup=markup)
 
 
 def _left_notice(org_id: int, name: str) -> Build:
-    return lambda t: t("Organisation #{id} (<b>{name}</b>) has left the coalition.",
-                       id=org_id, name=name)
+    return lambda t: t.tr("Organisation #{id} (<b>{name}</b>) has left the coalition.",
+                          id=org_id, name=name)
 
 
 @on(ConfirmLeave, KeepMembership)
@@ -495,13 +496,13 @@ async def leave_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if isinstance(pressed, KeepMembership):
         await query.answer()
         if query.message is not None:
-            await redraw(query, where.text(lambda t: t(
+            await redraw(query, where.text(lambda t: t.tr(
                 "Nothing changed: your organisation stays in the coalition.")),
                 parse_mode=ParseMode.HTML)
         return
     if pressed.org_id != org.id:
-        await query.answer(where.t("Only the contacts of an active member organisation can do "
-                                   "this."), show_alert=True)
+        await query.answer(where.t.tr("Only the contacts of an active member organisation can do "
+                                      "this."), show_alert=True)
         return
     rt = where.rt
     async with rt.db.transaction() as session:
@@ -518,7 +519,7 @@ async def leave_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         log.info("organisations.left org=%s", org.id)
     await query.answer()
     if query.message is not None:
-        await redraw(query, where.text(lambda t: t(
+        await redraw(query, where.text(lambda t: t.tr(
             "<b>{name}</b> has left the coalition. Thank you for the work together.",
             name=org.name)), parse_mode=ParseMode.HTML)
 

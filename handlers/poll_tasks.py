@@ -41,7 +41,7 @@ def task_kinds(service: BotService) -> list[TaskKind]:
 
 
 def _info_markup(lang: str, poll_id: int, variant: int = 0) -> InlineKeyboardMarkup:
-    label = i18n.label(lang, lambda t: t("About this poll"))
+    label = i18n.label(lang, lambda t: t.tr("About this poll"))
     return InlineKeyboardMarkup([[InlineKeyboardButton(
         ("ℹ️ " if variant == 0 else "ℹ ") + label, callback_data=encode(PollInfo(poll_id)))]])
 

@@ -119,41 +119,41 @@ class BallotConfirm:
 # --- the /poll flow -------------------------------------------------------------------------------
 
 def not_coordinator(t: Text) -> str:
-    return t("Only coordinators can do this.")
+    return t.tr("Only coordinators can do this.")
 
 
 def question(t: Text, name: str, draft: polls.Draft) -> str:
     if name == "question":
-        return t("What is the poll's question? (up to 300 characters, or /cancel)")
+        return t.tr("What is the poll's question? (up to 300 characters, or /cancel)")
     if name == "options":
-        return t("Send the options, one a line: 2 to 10 options of up to 100 characters.")
+        return t.tr("Send the options, one a line: 2 to 10 options of up to 100 characters.")
     if name == "kind":
-        return t("What kind of poll is it?")
+        return t.tr("What kind of poll is it?")
     if name == "counting":
-        return t("Who counts?")
+        return t.tr("Who counts?")
     if name == "allies":
-        return t("Do allies' votes count in the headline result? (Members' and allies' tallies "
-                 "are always shown apart.)")
+        return t.tr("Do allies' votes count in the headline result? (Members' and allies' tallies "
+                    "are always shown apart.)")
     if name == "audience":
-        return t("Which organisations are asked?")
+        return t.tr("Which organisations are asked?")
     if name == "filters":
-        return t("Only some organisations? Send filters such as state=MX-JAL,MX-OAX topic=tax "
-                 "kind=cso (states or countries, topics, kinds), or “all”.")
+        return t.tr("Only some organisations? Send filters such as state=MX-JAL,MX-OAX topic=tax "
+                    "kind=cso (states or countries, topics, kinds), or “all”.")
     if name == "closes":
-        return t("When does it close? Send a duration (for example 3d, 12h, 90m) or a date and "
-                 "time in this chat's time zone (for example 2026-12-01 18:00).")
+        return t.tr("When does it close? Send a duration (for example 3d, 12h, 90m) or a date and "
+                    "time in this chat's time zone (for example 2026-12-01 18:00).")
     return render.preview(t, draft)
 
 
 def choices(t: Text, name: str) -> list[tuple[str, str]]:
     if name == "kind":
-        return [(k, t(label)) for k, label in render.KIND_LABELS.items()]
+        return [(k, t.tr(label)) for k, label in render.KIND_LABELS.items()]
     if name == "counting":
-        return [(k, t(label)) for k, label in render.COUNTING_LABELS.items()]
+        return [(k, t.tr(label)) for k, label in render.COUNTING_LABELS.items()]
     if name == "allies":
-        return [("yes", t("Yes")), ("no", t("No"))]
+        return [("yes", t.tr("Yes")), ("no", t.tr("No"))]
     if name == "audience":
-        return [(k, t(label)) for k, label in render.AUDIENCES.items()]
+        return [(k, t.tr(label)) for k, label in render.AUDIENCES.items()]
     return []
 
 
@@ -161,9 +161,9 @@ def keyboard(where: Here, name: str) -> InlineKeyboardMarkup | None:
     t = where.t
     if name == "confirm":
         return InlineKeyboardMarkup([[
-            InlineKeyboardButton(t("Send"), callback_data=encode(PollDecide("s"))),
-            InlineKeyboardButton(t("Edit"), callback_data=encode(PollDecide("e"))),
-            InlineKeyboardButton(t("Cancel"), callback_data=encode(PollDecide("x"))),
+            InlineKeyboardButton(t.tr("Send"), callback_data=encode(PollDecide("s"))),
+            InlineKeyboardButton(t.tr("Edit"), callback_data=encode(PollDecide("e"))),
+            InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(PollDecide("x"))),
         ]])
     rows = [[InlineKeyboardButton(label, callback_data=encode(PollChoice(name, value)))]
             for value, label in choices(t, name)]
@@ -198,7 +198,7 @@ async def ask(update: Update, where: Here, name: str, draft: polls.Draft,
         text = question(t, name, draft)
         if reach is not None:
             text += "\n\n" + render.reach_line(t, *reach)
-        return f"{t(reason)}\n\n{text}" if reason else text
+        return f"{t.tr(reason)}\n\n{text}" if reason else text
 
     await reply(update, where, build, markup=keyboard(where, name))
 
@@ -217,7 +217,7 @@ async def allowed(update: Update, where: Here) -> bool:
         await reply(update, where, not_coordinator)
         return False
     if not where.private:
-        await reply(update, where, lambda t: t("Please send /poll to me in a private chat."))
+        await reply(update, where, lambda t: t.tr("Please send /poll to me in a private chat."))
         return False
     return True
 
@@ -304,7 +304,7 @@ async def answer_text(update: Update, where: Here, name: str, text: str) -> None
 async def stale(update: Update, where: Here) -> None:
     query = update.callback_query
     assert query is not None
-    await query.answer(where.t("This button is no longer valid."))
+    await query.answer(where.t.tr("This button is no longer valid."))
 
 
 @on(PollChoice)
@@ -355,7 +355,7 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if pressed.what == "x":
         async with where.rt.db.transaction() as session:
             await conversations.finish(session, where.chat_id, where.user_id)
-        await reply(update, where, lambda t: t("Cancelled. Nothing was sent."))
+        await reply(update, where, lambda t: t.tr("Cancelled. Nothing was sent."))
         return
     if pressed.what == "e":
         await save(where, "question", draft)
@@ -371,7 +371,7 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     poll_id, chats, orgs = await publish(where, draft)
     where.rt.wake_sender()
     log.info("polls.sent poll=%d chats=%d", poll_id, chats)
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "The poll was sent to {chats} of {orgs}. Results: /polls",
         chats=counts.chats(t, chats), orgs=counts.orgs(t, orgs)))
 
@@ -411,7 +411,7 @@ def copy_message(bot_username: str, poll: Poll, copy: PollCopy, recipient: polls
     if poll.kind != "ranked":
         return outbox.Outgoing(recipient.chat_id, poll=render.native_poll(poll, now))
     text = i18n.render(lang, timezone, lambda t: render.ranked_announcement(t, poll))
-    label = i18n.label(lang, lambda t: t("Rank the options"))
+    label = i18n.label(lang, lambda t: t.tr("Rank the options"))
     url = f"https://t.me/{bot_username}?start=rk_{copy.token}"
     return outbox.Outgoing(recipient.chat_id, text=text, buttons=[[{"text": label, "url": url}]])
 
@@ -424,26 +424,26 @@ async def polls_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await reply(update, where, anonymous_refusal)
         return
     if where.role is Role.STRANGER:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Only coordinators and the contacts of member organisations can see polls."))
         return
     coordinator = where.role is Role.COORDINATOR
     async with where.rt.db.transaction() as session:
         found = await polls.recent(session, closed_only=not coordinator)
     if not found:
-        await reply(update, where, lambda t: t("There are no polls yet."))
+        await reply(update, where, lambda t: t.tr("There are no polls yet."))
         return
 
     def build(t: Text) -> str:
-        lines = [t("<b>Polls</b>")]
+        lines = [t.tr("<b>Polls</b>")]
         for n, poll in enumerate(found, 1):
-            state = (t("closed") if poll.status == "closed"
-                     else t("open until {date}", date=t.datetime(poll.closes_at, "short")))
-            lines.append(t("{n}. {question} ({state})", n=n, question=poll.question,
-                           state=state))
+            state = (t.tr("closed") if poll.status == "closed"
+                     else t.tr("open until {date}", date=t.datetime(poll.closes_at, "short")))
+            lines.append(t.tr("{n}. {question} ({state})", n=n, question=poll.question,
+                              state=state))
         return "\n".join(lines)
 
-    rows = [[InlineKeyboardButton(where.t("Results {n}", n=n),
+    rows = [[InlineKeyboardButton(where.t.tr("Results {n}", n=n),
                                   callback_data=encode(PollResults(p.id)))]
             for n, p in enumerate(found, 1)]
     await reply(update, where, build, markup=InlineKeyboardMarkup(rows))
@@ -466,7 +466,7 @@ async def results_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                       else await poll_results.tally(session, poll))
     if poll is None or result is None:
         log.info("polls.results_refused")
-        await query.answer(where.t("These results are not available to you."), show_alert=True)
+        await query.answer(where.t.tr("These results are not available to you."), show_alert=True)
         return
     await query.answer()
     await reply(update, where, lambda t: render.results_text(
@@ -538,7 +538,7 @@ async def ballot_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await conversations.save(session, where.chat_id, where.user_id, conversations.State(
                 BALLOT, "rank", {"poll": poll.id, "copy": copy.id, "ranking": []}), now)
     if poll is None or poll.status != "open" or now >= poll.closes_at:
-        await reply(update, where, lambda t: t("This poll is closed or no longer exists."))
+        await reply(update, where, lambda t: t.tr("This poll is closed or no longer exists."))
         raise ApplicationHandlerStop
     await show_ballot(update, where, poll, [])
     raise ApplicationHandlerStop
@@ -549,8 +549,9 @@ def ballot_keyboard(where: Here, poll: Poll, ranking: list[int]) -> InlineKeyboa
             for i, option in enumerate(poll.options) if i not in ranking]
     row = []
     if ranking:
-        row.append(InlineKeyboardButton(where.t("Undo"), callback_data=encode(BallotUndo(poll.id))))
-        row.append(InlineKeyboardButton(where.t("Confirm"),
+        row.append(InlineKeyboardButton(where.t.tr("Undo"),
+                                        callback_data=encode(BallotUndo(poll.id))))
+        row.append(InlineKeyboardButton(where.t.tr("Confirm"),
                                         callback_data=encode(BallotConfirm(poll.id))))
     if row:
         rows.append(row)
@@ -578,7 +579,7 @@ async def ballot_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     ranking = [int(o) for o in state.data.get("ranking") or []]
     if poll.status != "open" or now >= poll.closes_at:
-        await query.answer(where.t("This poll is closed or no longer exists."), show_alert=True)
+        await query.answer(where.t.tr("This poll is closed or no longer exists."), show_alert=True)
         return
     if isinstance(pressed, BallotConfirm):
         await confirm_ballot(update, where, poll, int(state.data["copy"]), ranking)
@@ -602,7 +603,7 @@ async def confirm_ballot(update: Update, where: Here, poll: Poll, copy_id: int,
     query = update.callback_query
     assert query is not None
     if not ranking:
-        await query.answer(where.t("Rank at least one option first."), show_alert=True)
+        await query.answer(where.t.tr("Rank at least one option first."), show_alert=True)
         return
     now = where.rt.clock.now()
     async with where.rt.db.transaction() as session:
@@ -615,7 +616,7 @@ async def confirm_ballot(update: Update, where: Here, poll: Poll, copy_id: int,
     if recorded.standing == "stranger":
         await reply(update, where, render.stranger_thanks)
         return
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Thank you: your ranking was recorded. You can change it with the same link until the "
         "poll closes."))
 

@@ -118,76 +118,77 @@ def area_name(t: Text, code: str) -> str:
 
 def answer_label(t: Text, value: str) -> str:
     if value == "any":
-        return t("Any member of our groups")
-    return t("Only our contacts")
+        return t.tr("Any member of our groups")
+    return t.tr("Only our contacts")
 
 
 def describe(t: Text, org: Draft | Organisation) -> list[str]:
     """The organisation's data as lines of HTML, every value escaped."""
-    none = t("none")
+    none = t.tr("none")
     areas = ", ".join(area_name(t, a) for a in org.areas) or none
-    topics = ", ".join(t(v.TOPICS[x]) for x in org.topics if x in v.TOPICS) or none
-    capacities = ", ".join(t(v.CAPACITIES[x]) for x in org.capacities if x in v.CAPACITIES) or none
+    topics = ", ".join(t.tr(v.TOPICS[x]) for x in org.topics if x in v.TOPICS) or none
+    capacities = (", ".join(t.tr(v.CAPACITIES[x]) for x in org.capacities if x in v.CAPACITIES)
+                  or none)
     answer = "contacts" if org.only_contacts_answer else "any"
     return [
-        t("Name: <b>{value}</b>", value=org.name or ""),
-        t("Kind: {value}", value=t(v.KINDS[org.kind]) if org.kind in v.KINDS else ""),
-        t("Membership: {value}", value=t(v.TIERS[org.tier]) if org.tier in v.TIERS else ""),
-        t("Scope: {value}", value=t(v.SCOPES[org.scope]) if org.scope in v.SCOPES else ""),
-        t("Areas: {value}", value=areas),
-        t("Topics: {value}", value=topics),
-        t("Capacities: {value}", value=capacities),
-        t("Language: {value}", value=i18n.language_name(org.language or "es", t.lang)),
-        t("Who answers for it: {value}", value=answer_label(t, answer)),
+        t.tr("Name: <b>{value}</b>", value=org.name or ""),
+        t.tr("Kind: {value}", value=t.tr(v.KINDS[org.kind]) if org.kind in v.KINDS else ""),
+        t.tr("Membership: {value}", value=t.tr(v.TIERS[org.tier]) if org.tier in v.TIERS else ""),
+        t.tr("Scope: {value}", value=t.tr(v.SCOPES[org.scope]) if org.scope in v.SCOPES else ""),
+        t.tr("Areas: {value}", value=areas),
+        t.tr("Topics: {value}", value=topics),
+        t.tr("Capacities: {value}", value=capacities),
+        t.tr("Language: {value}", value=i18n.language_name(org.language or "es", t.lang)),
+        t.tr("Who answers for it: {value}", value=answer_label(t, answer)),
     ]
 
 
 def question(t: Text, name: str, draft: Draft) -> str:
     if name == "name":
-        return t("What is your organisation's name? (2 to 120 characters, or /cancel)")
+        return t.tr("What is your organisation's name? (2 to 120 characters, or /cancel)")
     if name == "kind":
-        return t("What kind of organisation is it?")
+        return t.tr("What kind of organisation is it?")
     if name == "tier":
-        return t("Which membership do you ask for? Full members take part in every decision; "
-                 "allies receive alerts and join actions.")
+        return t.tr("Which membership do you ask for? Full members take part in every decision; "
+                    "allies receive alerts and join actions.")
     if name == "scope":
-        return t("Where does it work?")
+        return t.tr("Where does it work?")
     if name == "areas":
         if draft.scope == "national":
-            return t("In which country does it work?")
+            return t.tr("In which country does it work?")
         if draft.scope == "regional":
-            return t("In which Latin American countries does it work? Choose two or more, "
-                     "then press Done.")
-        return t("In which states of Mexico does it work? Choose one or more, then press Done.")
+            return t.tr("In which Latin American countries does it work? Choose two or more, "
+                        "then press Done.")
+        return t.tr("In which states of Mexico does it work? Choose one or more, then press Done.")
     if name == "topics":
-        return t("Which topics does it follow? Choose any, then press Done.")
+        return t.tr("Which topics does it follow? Choose any, then press Done.")
     if name == "capacities":
-        return t("Which capacities can it offer to other members? Choose any (or none), then "
-                 "press Done.")
+        return t.tr("Which capacities can it offer to other members? Choose any (or none), then "
+                    "press Done.")
     if name == "language":
-        return t("In which language should I write to it?")
+        return t.tr("In which language should I write to it?")
     if name == "answer":
-        return t("In your organisation's groups, who may answer alerts and polls for it?")
-    lines = [t("<b>Please check your registration</b>"), "", *describe(t, draft)]
+        return t.tr("In your organisation's groups, who may answer alerts and polls for it?")
+    lines = [t.tr("<b>Please check your registration</b>"), "", *describe(t, draft)]
     return "\n".join(lines)
 
 
 def options(t: Text, name: str, draft: Draft) -> list[tuple[str, str]]:
     """(value, label) of the buttons of a step."""
     if name == "kind":
-        return [(k, t(label)) for k, label in v.KINDS.items()]
+        return [(k, t.tr(label)) for k, label in v.KINDS.items()]
     if name == "tier":
-        return [(k, t(label)) for k, label in v.TIERS.items()]
+        return [(k, t.tr(label)) for k, label in v.TIERS.items()]
     if name == "scope":
-        return [(k, t(label)) for k, label in v.SCOPES.items()]
+        return [(k, t.tr(label)) for k, label in v.SCOPES.items()]
     if name == "areas":
         if draft.scope in ("local", "state"):
             return sorted(v.MX_STATES.items(), key=lambda kv: kv[1])
         return sorted(((c, country(t, c)) for c in v.LATAM), key=lambda kv: kv[1])
     if name == "topics":
-        return [(k, t(label)) for k, label in v.TOPICS.items()]
+        return [(k, t.tr(label)) for k, label in v.TOPICS.items()]
     if name == "capacities":
-        return [(k, t(label)) for k, label in v.CAPACITIES.items()]
+        return [(k, t.tr(label)) for k, label in v.CAPACITIES.items()]
     if name == "language":
         return [(code, i18n.language_name(code, code)) for code in v.LANGUAGES]
     if name == "answer":
@@ -207,8 +208,8 @@ def keyboard(where: Here, name: str, draft: Draft) -> InlineKeyboardMarkup | Non
     t = where.t
     if name == "confirm":
         return InlineKeyboardMarkup([[
-            InlineKeyboardButton(t("Submit"), callback_data=encode(RegSubmit())),
-            InlineKeyboardButton(t("Cancel"), callback_data=encode(RegCancel())),
+            InlineKeyboardButton(t.tr("Submit"), callback_data=encode(RegSubmit())),
+            InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(RegCancel())),
         ]])
     choices = options(t, name, draft)
     if not choices:
@@ -226,7 +227,7 @@ def keyboard(where: Here, name: str, draft: Draft) -> InlineKeyboardMarkup | Non
         buttons.append(InlineKeyboardButton(text, callback_data=data))
     rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
     if toggle:
-        rows.append([InlineKeyboardButton(t("Done"), callback_data=encode(RegDone(name)))])
+        rows.append([InlineKeyboardButton(t.tr("Done"), callback_data=encode(RegDone(name)))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -280,17 +281,17 @@ async def ask(update: Update, where: Here, flow: Flow, reason: Callable[[Text], 
 
 def refusal_text(t: Text, refusal: Refusal) -> str:
     if refusal is Refusal.ALREADY_CONTACT:
-        return t("You already speak for an organisation of the coalition, so you cannot "
-                 "register another one.")
+        return t.tr("You already speak for an organisation of the coalition, so you cannot "
+                    "register another one.")
     if refusal is Refusal.TOO_MANY:
-        return t("You have sent too many registrations today. Please try again tomorrow.")
+        return t.tr("You have sent too many registrations today. Please try again tomorrow.")
     if refusal is Refusal.UNKNOWN_INVITATION:
-        return t("I do not know this invitation. Please check the link, or ask for a new one.")
+        return t.tr("I do not know this invitation. Please check the link, or ask for a new one.")
     if refusal is Refusal.USED_INVITATION:
-        return t("This invitation has already been used. Please ask for a new one.")
+        return t.tr("This invitation has already been used. Please ask for a new one.")
     if refusal is Refusal.EXPIRED_INVITATION:
-        return t("This invitation has expired. Please ask for a new one.")
-    return t("This cannot be done now.")
+        return t.tr("This invitation has expired. Please ask for a new one.")
+    return t.tr("This cannot be done now.")
 
 
 def deep_link(where: Here, payload: str) -> str:
@@ -306,8 +307,8 @@ async def register_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             await reply(update, where, anonymous_refusal)
             return
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-            where.t("Register in a private chat"), url=deep_link(where, "register"))]])
-        await reply(update, where, lambda t: t(
+            where.t.tr("Register in a private chat"), url=deep_link(where, "register"))]])
+        await reply(update, where, lambda t: t.tr(
             "Registration continues in a private chat with me: press the button below."),
             markup=markup)
         return
@@ -327,7 +328,7 @@ async def begin(update: Update, where: Here, draft: Draft, skip: list[str],
         flow.advance()
     await save(where, flow)
     log.info("registration.started")
-    await ask(update, where, flow, lambda t: t(
+    await ask(update, where, flow, lambda t: t.tr(
         "Let's register your organisation. I will ask a few questions; send /cancel at any time "
         "to stop, and nothing will be kept."))
 
@@ -340,7 +341,7 @@ async def answer_name(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
         return
     name = membership.clean_name(text)
     if name is None:
-        await ask(update, where, flow, lambda t: t(
+        await ask(update, where, flow, lambda t: t.tr(
             "That name cannot be used: it must have 2 to 120 characters on one line and not "
             "start with “/”."))
         return
@@ -356,7 +357,7 @@ async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, w
     flow = await load(where)
     if flow is None:
         return
-    await ask(update, where, flow, lambda t: t("Please answer with the buttons."))
+    await ask(update, where, flow, lambda t: t.tr("Please answer with the buttons."))
 
 
 for _name in ORDER[1:]:
@@ -367,7 +368,7 @@ async def stale(update: Update, where: Here) -> None:
     query = update.callback_query
     assert query is not None
     log.info("registration.stale_button")
-    await query.answer(where.t("This button is no longer valid."))
+    await query.answer(where.t.tr("This button is no longer valid."))
 
 
 @on(RegChoice, RegToggle, RegDone)
@@ -398,7 +399,7 @@ async def registration_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     allowed = [value for value, _ in options(where.t, flow.step, draft)]
     if pressed.value not in allowed:
         await query.answer()
-        await ask(update, where, flow, lambda t: t("That is not one of the choices."))
+        await ask(update, where, flow, lambda t: t.tr("That is not one of the choices."))
         return
     if isinstance(pressed, RegToggle):
         chosen = selected(flow.step, draft)
@@ -436,9 +437,9 @@ def done_refusal(name: str, draft: Draft) -> Callable[[Text], str] | None:
     if name != "areas":
         return None
     if draft.scope == "regional" and len(draft.areas) < 2:
-        return lambda t: t("Choose at least two countries first.")
+        return lambda t: t.tr("Choose at least two countries first.")
     if not draft.areas:
-        return lambda t: t("Choose at least one state first.")
+        return lambda t: t.tr("Choose at least one state first.")
     return None
 
 
@@ -455,7 +456,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     async with where.rt.db.transaction() as session:
         await conversations.finish(session, where.chat_id, where.user_id)
     await query.answer()
-    await reply(update, where, lambda t: t("Cancelled. Nothing was changed."))
+    await reply(update, where, lambda t: t.tr("Cancelled. Nothing was changed."))
 
 
 @on(RegSubmit)
@@ -496,25 +497,25 @@ async def submit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     summary = describe
     if org.status == "active":
         await reply(update, where, lambda t: "\n".join([
-            t("Welcome! <b>{name}</b> is now a member of the coalition.", name=org.name), "",
+            t.tr("Welcome! <b>{name}</b> is now a member of the coalition.", name=org.name), "",
             *summary(t, org)]))
     else:
         await reply(update, where, lambda t: "\n".join([
-            t("Thank you. Your request for <b>{name}</b> was sent to the coordinators; I will "
-              "tell you their decision here.", name=org.name), "", *summary(t, org)]))
+            t.tr("Thank you. Your request for <b>{name}</b> was sent to the coordinators; I will "
+                 "tell you their decision here.", name=org.name), "", *summary(t, org)]))
 
 
 # --- approval ---------------------------------------------------------------------------------
 
 def request_text(t: Text, org: Organisation, applicant: str) -> str:
     return "\n".join([
-        t("<b>New registration request</b> (#{id})", id=org.id),
-        t("Requested by {person}", person=applicant), "", *describe(t, org)])
+        t.tr("<b>New registration request</b> (#{id})", id=org.id),
+        t.tr("Requested by {person}", person=applicant), "", *describe(t, org)])
 
 
 def decision_buttons(t: Text, org_id: int) -> list[list[dict[str, str]]]:
-    return [[{"text": t("Approve"), "callback_data": encode(Decide(org_id, "a"))},
-             {"text": t("Reject"), "callback_data": encode(Decide(org_id, "r"))}]]
+    return [[{"text": t.tr("Approve"), "callback_data": encode(Decide(org_id, "a"))},
+             {"text": t.tr("Reject"), "callback_data": encode(Decide(org_id, "r"))}]]
 
 
 async def request_approval(session: Session, where: Here, org: Organisation,
@@ -538,16 +539,16 @@ async def request_approval(session: Session, where: Here, org: Organisation,
 
 def decision_line(t: Text, approve: bool, decider: str) -> str:
     if approve:
-        return t("✅ Approved by {name}", name=decider)
-    return t("❌ Rejected by {name}", name=decider)
+        return t.tr("✅ Approved by {name}", name=decider)
+    return t.tr("❌ Rejected by {name}", name=decider)
 
 
 def applicant_text(t: Text, org: Organisation, approve: bool, reason: str | None) -> str:
     if approve:
-        return t("Good news: <b>{name}</b> was approved and is now a member of the coalition. "
-                 "Send /help to see what you can do.", name=org.name)
-    return t("Your request for <b>{name}</b> was not approved. The coordinators' reason: "
-             "{reason}", name=org.name, reason=reason or "")
+        return t.tr("Good news: <b>{name}</b> was approved and is now a member of the coalition. "
+                    "Send /help to see what you can do.", name=org.name)
+    return t.tr("Your request for <b>{name}</b> was not approved. The coordinators' reason: "
+                "{reason}", name=org.name, reason=reason or "")
 
 
 async def conclude(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here, org_id: int,
@@ -615,7 +616,7 @@ async def mark_copies(context: ContextTypes.DEFAULT_TYPE, where: Here, org_id: i
 
 
 def not_coordinator(t: Text) -> str:
-    return t("Only coordinators can do this.")
+    return t.tr("Only coordinators can do this.")
 
 
 @on(Decide)
@@ -632,12 +633,12 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         org = await approvals.organisation(session, pressed.org)
         waiting = org is not None and org.status == "pending"
     if not waiting:
-        await query.answer(where.t("This request was already decided."), show_alert=True)
+        await query.answer(where.t.tr("This request was already decided."), show_alert=True)
         return
     if pressed.verdict == "a":
         won = await conclude(update, context, where, pressed.org, True, None)
-        await query.answer(where.t("Approved.") if won
-                           else where.t("This request was already decided."))
+        await query.answer(where.t.tr("Approved.") if won
+                           else where.t.tr("This request was already decided."))
         return
     await query.answer()
     async with where.rt.db.transaction() as session:
@@ -649,13 +650,13 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 async def ask_reason(update: Update, where: Here) -> None:
     def build(t: Text) -> str:
-        return t("Why is this request rejected? Your answer is sent to the applicant as it is "
-                 "(or /cancel).")
+        return t.tr("Why is this request rejected? Your answer is sent to the applicant as it is "
+                    "(or /cancel).")
 
     if where.private:
         await reply(update, where, build)
     else:
-        placeholder = where.label(lambda t: t("Reason"))
+        placeholder = where.label(lambda t: t.tr("Reason"))
         await reply(update, where, build,
                     markup=ForceReply(selective=True, input_field_placeholder=placeholder[:64]))
 
@@ -681,9 +682,9 @@ async def answer_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, wher
     async with where.rt.db.transaction() as session:
         await conversations.finish(session, where.chat_id, where.user_id)
     if won:
-        await reply(update, where, lambda t: t("Rejected. The applicant was told your reason."))
+        await reply(update, where, lambda t: t.tr("Rejected. The applicant was told your reason."))
     else:
-        await reply(update, where, lambda t: t("This request was already decided."))
+        await reply(update, where, lambda t: t.tr("This request was already decided."))
 
 
 async def pending_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -699,22 +700,24 @@ async def pending_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     async with where.rt.db.transaction() as session:
         waiting = (await membership.pending(session))[:40]
     if not waiting:
-        await reply(update, where, lambda t: t("No registration is waiting for a decision."))
+        await reply(update, where, lambda t: t.tr("No registration is waiting for a decision."))
         return
 
     def build(t: Text) -> str:
-        lines = [t("<b>Registrations waiting for a decision</b>")]
+        lines = [t.tr("<b>Registrations waiting for a decision</b>")]
         for n, org in enumerate(waiting, 1):
             age = t.duration((now - org.created_at).total_seconds())
-            lines.append(t("{n}. <b>{name}</b>: {kind}, {tier}, {scope}; waiting {age}", n=n,
-                           name=org.name, kind=t(v.KINDS.get(org.kind, org.kind)),
-                           tier=t(v.TIERS.get(org.tier, org.tier)),
-                           scope=t(v.SCOPES.get(org.scope, org.scope)), age=age))
+            lines.append(t.tr("{n}. <b>{name}</b>: {kind}, {tier}, {scope}; waiting {age}", n=n,
+                              name=org.name, kind=t.tr(v.KINDS.get(org.kind, org.kind)),
+                              tier=t.tr(v.TIERS.get(org.tier, org.tier)),
+                              scope=t.tr(v.SCOPES.get(org.scope, org.scope)), age=age))
         return "\n".join(lines)
 
     t = where.t
-    rows = [[InlineKeyboardButton(t("Approve {n}", n=n), callback_data=encode(Decide(o.id, "a"))),
-             InlineKeyboardButton(t("Reject {n}", n=n), callback_data=encode(Decide(o.id, "r")))]
+    rows = [[InlineKeyboardButton(t.tr("Approve {n}", n=n),
+                                  callback_data=encode(Decide(o.id, "a"))),
+             InlineKeyboardButton(t.tr("Reject {n}", n=n),
+                                  callback_data=encode(Decide(o.id, "r")))]
             for n, o in enumerate(waiting, 1)]
     await reply(update, where, build, markup=InlineKeyboardMarkup(rows))
 
@@ -727,7 +730,7 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, where, anonymous_refusal)
         return
     if not where.private:
-        await reply(update, where, lambda t: t("Please send /invite to me in a private chat."))
+        await reply(update, where, lambda t: t.tr("Please send /invite to me in a private chat."))
         return
     args = list(context.args or [])
     now = where.rt.clock.now()
@@ -739,7 +742,7 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             tier = args[0].lower()
             name = membership.clean_name(" ".join(args[1:])) if len(args) > 1 else None
             if tier not in v.TIERS or (len(args) > 1 and name is None):
-                await reply(update, where, lambda t: t(
+                await reply(update, where, lambda t: t.tr(
                     "Use /invite alone, or /invite member|ally followed by the organisation's "
                     "name, e.g. /invite ally Red de Defensoras."))
                 return
@@ -754,11 +757,11 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     else:
         log.info("registration.invite_refused")
         if own is not None and own.status == "active":
-            await reply(update, where, lambda t: t(
+            await reply(update, where, lambda t: t.tr(
                 "Only coordinators can invite a new organisation. Send /invite alone to invite a "
                 "colleague to your organisation."))
         else:
-            await reply(update, where, lambda t: t(
+            await reply(update, where, lambda t: t.tr(
                 "Only coordinators and contacts of member organisations can invite."))
         return
     log.info("registration.invitation_created")
@@ -766,10 +769,10 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     expires = now + membership.INVITATION_TTL
 
     def build(t: Text) -> str:
-        head = (t("Invitation for <b>{name}</b>.", name=target) if target
-                else t("Invitation to register an organisation."))
-        return "\n".join([head, t("Send this link to the person (it works once, until {date}):",
-                                  date=t.datetime(expires, "short")), link])
+        head = (t.tr("Invitation for <b>{name}</b>.", name=target) if target
+                else t.tr("Invitation to register an organisation."))
+        return "\n".join([head, t.tr("Send this link to the person (it works once, until {date}):",
+                                     date=t.datetime(expires, "short")), link])
 
     await reply(update, where, build)
 
@@ -801,7 +804,7 @@ async def start_payload(update: Update, context: ContextTypes.DEFAULT_TYPE, wher
         return True
     log.info("registration.invitation_redeemed")
     if org_id is not None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Welcome! You are now a contact of <b>{name}</b>. Send /help to see what you can do.",
             name=org_label))
         return True

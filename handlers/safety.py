@@ -90,7 +90,7 @@ def _names(update: Update) -> list[str]:
 
 
 def _private_only(t: Text) -> str:
-    return t("Please send this command in your private chat with me.")
+    return t.tr("Please send this command in your private chat with me.")
 
 
 # -- /privacy -------------------------------------------------------------------------------------
@@ -99,22 +99,22 @@ def privacy_text(days: int) -> Build:
     """What the bot keeps, from the catalogue the schema is tested against."""
 
     def build(t: Text) -> str:
-        lines = [t("<b>What this bot keeps, who sees it, and for how long</b>"), ""]
+        lines = [t.tr("<b>What this bot keeps, who sees it, and for how long</b>"), ""]
         for kept in privacy.KEPT:
             lines.append(f"• {t.gettext(kept.what)}")
-            lines.append("  " + t("Seen by: {who}. Kept: {how_long}.",
-                                  who=t.gettext(kept.who),
-                                  how_long=t.gettext(kept.how_long).format(days=days)))
+            lines.append("  " + t.tr("Seen by: {who}. Kept: {how_long}.",
+                                     who=t.gettext(kept.who),
+                                     how_long=t.gettext(kept.how_long).format(days=days)))
             lines.append(f"  <code>{kept.table}: {', '.join(kept.columns)}</code>")
-        lines += ["", t(
+        lines += ["", t.tr(
             "Nothing else: no names or usernames outside the saved messages of the last day, no "
             "phone numbers, no message texts except what is sent to many chats. Logs hold "
             "internal ids and event names only.")]
-        lines += ["", t(
+        lines += ["", t.tr(
             "<b>What Telegram keeps.</b> Chats with bots are not end-to-end encrypted: Telegram "
             "stores these messages on its servers, and the chat's members can read them. Members "
             "of a group see who is in it.")]
-        lines += ["", t(
+        lines += ["", t.tr(
             "<b>What you can do.</b> /forget erases your own data. An organisation's contacts can "
             "use /lowprofile (shown to other members under an alias or not at all, protected "
             "messages, deleted after some hours) and /exit (erase the organisation and leave its "
@@ -148,17 +148,17 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, where, _private_only)
         return
     if where.role is Role.COORDINATOR:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "You are a coordinator. Ask another coordinator to remove you with /coordinators "
             "(or the bot's administrator, if you are in its settings), then use /forget."))
         return
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(where.label(lambda t: t("Yes, erase my data")),
+        InlineKeyboardButton(where.label(lambda t: t.tr("Yes, erase my data")),
                              callback_data=encode(ConfirmForget())),
-        InlineKeyboardButton(where.label(lambda t: t("No, keep it")),
+        InlineKeyboardButton(where.label(lambda t: t.tr("No, keep it")),
                              callback_data=encode(KeepData())),
     ]])
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "This erases what the bot keeps about you: your Telegram id and language, that you are "
         "a contact of an organisation, your unfinished steps, and your name on anything you "
         "answered (your organisation's answers stay, without your name). If you are your "
@@ -174,7 +174,7 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     await query.answer()
     if isinstance(pressed, KeepData):
-        await redraw(query, where.text(lambda t: t("Nothing was erased.")))
+        await redraw(query, where.text(lambda t: t.tr("Nothing was erased.")))
         return
     if where.anonymous or not where.private or where.role is Role.COORDINATOR:
         return
@@ -191,13 +191,13 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await rt.db.checkpoint()
     rt.wake_sender()
     log.info("safety.forgotten")
-    await redraw(query, where.text(lambda t: t(
+    await redraw(query, where.text(lambda t: t.tr(
         "Done: the bot no longer keeps anything about you. If you write to it again, it will "
         "know only that new message.")))
 
 
 def _no_contact_notice(org_id: int) -> Build:
-    return lambda t: t(
+    return lambda t: t.tr(
         "Organisation #{id} has no contact any more: its last contact erased their data. "
         "Invite a new contact with /members.", id=org_id)
 
@@ -229,16 +229,16 @@ async def exit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     async with where.rt.db.reader() as session:
         org = await membership.org_of(session, where.user_id)
     if org is None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Only the contacts of a member organisation can use /exit."))
         return
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(where.label(lambda t: t("Erase everything and leave")),
+        InlineKeyboardButton(where.label(lambda t: t.tr("Erase everything and leave")),
                              callback_data=encode(ConfirmExit(org.id))),
-        InlineKeyboardButton(where.label(lambda t: t("Cancel")),
+        InlineKeyboardButton(where.label(lambda t: t.tr("Cancel")),
                              callback_data=encode(KeepData())),
     ]])
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "<b>Emergency exit.</b> With one press the bot erases your organisation and all its "
         "contacts (keeping only anonymous counts), deletes its own messages from the last 48 "
         "hours in your organisation's chats, and leaves your groups. The coordinators are told "
@@ -253,7 +253,7 @@ async def exit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     rt = where.rt
     if where.anonymous:
-        await query.answer(where.t("Only the contacts of a member organisation can use /exit."),
+        await query.answer(where.t.tr("Only the contacts of a member organisation can use /exit."),
                            show_alert=True)
         return
     now = rt.clock.now()
@@ -269,20 +269,20 @@ async def exit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             await _tell_coordinators(session, where, f"safety.exit:{pressed.org_id}",
                                      "safety.exit", _exit_notice)
     if exited is None:
-        await query.answer(where.t("Only the contacts of a member organisation can use /exit."),
+        await query.answer(where.t.tr("Only the contacts of a member organisation can use /exit."),
                            show_alert=True)
         return
     await rt.db.checkpoint()
     rt.wake_sender()
     log.info("safety.exited")
     await query.answer()
-    await redraw(query, where.text(lambda t: t(
+    await redraw(query, where.text(lambda t: t.tr(
         "Done. Your organisation's data is erased; the bot is deleting its recent messages and "
         "leaving your groups.")))
 
 
 def _exit_notice(t: Text) -> str:
-    return t("An organisation has left the coalition and erased its data.")
+    return t.tr("An organisation has left the coalition and erased its data.")
 
 
 # -- /lowprofile ----------------------------------------------------------------------------------
@@ -301,31 +301,31 @@ async def _may_manage(where: Here, org_id: int) -> bool:
 def _view(org_id: int, name: str, state: safety.LowProfile, where: Here
           ) -> tuple[Build, InlineKeyboardMarkup]:
     def build(t: Text) -> str:
-        lines = [t("<b>Low profile</b> for <b>{name}</b>", name=name)]
+        lines = [t.tr("<b>Low profile</b> for <b>{name}</b>", name=name)]
         if not state.on:
-            lines.append(t("Off: other members may see the organisation's name."))
+            lines.append(t.tr("Off: other members may see the organisation's name."))
         else:
-            lines.append(t("On: other members never see the organisation's name."))
-            lines.append(t("Shown to other members as: {alias}", alias=state.alias)
-                         if state.alias else t("Shown to other members: not at all."))
-            lines.append(t("Messages to its chats: protected (no forwarding or saving)."))
-            lines.append(t.plural("Deleted after {n} hour.", "Deleted after {n} hours.",
-                                  state.delete_after_hours)
-                         if state.delete_after_hours else t("Not deleted automatically."))
+            lines.append(t.tr("On: other members never see the organisation's name."))
+            lines.append(t.tr("Shown to other members as: {alias}", alias=state.alias)
+                         if state.alias else t.tr("Shown to other members: not at all."))
+            lines.append(t.tr("Messages to its chats: protected (no forwarding or saving)."))
+            lines.append(t.tr_plural("Deleted after {n} hour.", "Deleted after {n} hours.",
+                                     state.delete_after_hours)
+                         if state.delete_after_hours else t.tr("Not deleted automatically."))
         return "\n".join(lines)
 
     def button(label: Build, what: str, value: int = 0) -> InlineKeyboardButton:
         return InlineKeyboardButton(where.label(label),
                                     callback_data=encode(LowProfileSet(org_id, what, value)))
 
-    rows = [[button(lambda t: t("Turn off"), "off") if state.on
-             else button(lambda t: t("Turn on"), "on")]]
+    rows = [[button(lambda t: t.tr("Turn off"), "off") if state.on
+             else button(lambda t: t.tr("Turn on"), "on")]]
     if state.on:
-        rows.append([button(lambda t: t("Set an alias"), "alias"),
-                     button(lambda t: t("Show not at all"), "noalias")])
-        rows.append([button(lambda t, h=h: t("Delete after {hours} h", hours=h), "delete", h)
+        rows.append([button(lambda t: t.tr("Set an alias"), "alias"),
+                     button(lambda t: t.tr("Show not at all"), "noalias")])
+        rows.append([button(lambda t, h=h: t.tr("Delete after {hours} h", hours=h), "delete", h)
                      for h in DELETE_CHOICES])
-        rows.append([button(lambda t: t("Never delete"), "delete", 0)])
+        rows.append([button(lambda t: t.tr("Never delete"), "delete", 0)])
     return build, InlineKeyboardMarkup(rows)
 
 
@@ -345,7 +345,7 @@ async def lowprofile_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         else:
             org = await membership.org_of(session, where.user_id)
     if org is None or org.status not in safety.LIVE_STATUSES:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Only an organisation's contacts (or a coordinator, with /lowprofile and the "
             "organisation's number) can change its low profile."))
         return
@@ -362,8 +362,8 @@ async def lowprofile_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     if not await _may_manage(where, pressed.org_id):
         log.info("safety.lowprofile_refused")
-        await query.answer(where.t("Only the organisation's contacts or a coordinator can "
-                                   "change this."), show_alert=True)
+        await query.answer(where.t.tr("Only the organisation's contacts or a coordinator can "
+                                      "change this."), show_alert=True)
         return
     rt = where.rt
     now = rt.clock.now()
@@ -383,7 +383,7 @@ async def lowprofile_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         org = await approvals.organisation(session, pressed.org_id)
     await query.answer()
     if pressed.what == "alias":
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Type the alias other members will see (up to 60 characters), or /cancel."))
         return
     if org is None or state is None:
@@ -398,7 +398,7 @@ async def answer_alias(update: Update, context: ContextTypes.DEFAULT_TYPE, where
                        text: str) -> None:
     alias = safety.clean_alias(text)
     if alias is None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "An alias is 1 to 60 characters. Type it again, or /cancel."))
         return
     rt = where.rt
@@ -408,14 +408,14 @@ async def answer_alias(update: Update, context: ContextTypes.DEFAULT_TYPE, where
         org_id = int((state_row.data if state_row else {}).get("org_id", 0))
         await conversations.finish(session, where.chat_id, where.user_id)
     if not org_id or not await _may_manage(where, org_id):
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Only the organisation's contacts or a coordinator can change this."))
         return
     async with rt.db.transaction() as session:
         state = await safety.set_alias(session, org_id, alias, where.user_id, now)
         org = await approvals.organisation(session, org_id)
     if state is None or org is None:
-        await reply(update, where, lambda t: t("Turn the low profile on first."))
+        await reply(update, where, lambda t: t.tr("Turn the low profile on first."))
         return
     build, markup = _view(org.id, org.name, state, where)
     await reply(update, where, build, markup=markup)

@@ -56,11 +56,11 @@ MAX_MESSAGE = 4096
 
 
 def only_contacts(t: Text) -> str:
-    return t("Only the contacts of an active member organisation can do this.")
+    return t.tr("Only the contacts of an active member organisation can do this.")
 
 
 def stale_text(t: Text) -> str:
-    return t("This button is no longer valid.")
+    return t.tr("This button is no longer valid.")
 
 
 # --- the /ask flow ------------------------------------------------------------------------------
@@ -96,15 +96,15 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, where, only_contacts)
         return
     if not where.private:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Please send /ask to me in a private chat: requests for help start there."))
         return
     await save(where, "capacity", {})
     t = where.t
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "<b>Ask the coalition for help.</b> What kind of help does your organisation need? "
         "(/cancel to stop)"),
-        markup=keyboard([(t(label), encode(sr.AskCapacity(code)))
+        markup=keyboard([(t.tr(label), encode(sr.AskCapacity(code)))
                          for code, label in v.CAPACITIES.items()], per_row=2))
 
 
@@ -137,8 +137,8 @@ async def capacity_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where, _ = found
     await save(where, "urgency", {"capacity": pressed.capacity})
     t = where.t
-    await reply(update, where, lambda t: t("How urgent is it?"),
-                markup=keyboard([(t(label), encode(sr.AskUrgency(code)))
+    await reply(update, where, lambda t: t.tr("How urgent is it?"),
+                markup=keyboard([(t.tr(label), encode(sr.AskUrgency(code)))
                                  for code, label in sr.URGENCY.items()]))
 
 
@@ -150,7 +150,7 @@ async def urgency_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     where, state = found
     await save(where, "text", {**state.data, "urgency": pressed.urgency})
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Describe briefly what you need, in one message (up to {n} characters). The "
         "organisations that may help will read it.", n=t.number(solidarity.MAX_TEXT)))
 
@@ -163,7 +163,7 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
         return
     value = solidarity.clean_text(text)
     if value is None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Please describe it in one message of up to {n} characters.",
             n=t.number(solidarity.MAX_TEXT)))
         return
@@ -176,8 +176,8 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
     await save(where, "alert", data)
     t = where.t
     pairs = [(title[:60], encode(sr.AskAlert(alert_id))) for alert_id, title in recent]
-    pairs.append((t("Not about an alert"), encode(sr.AskAlert(0))))
-    await reply(update, where, lambda t: t("Is it about one of these alerts?"),
+    pairs.append((t.tr("Not about an alert"), encode(sr.AskAlert(0))))
+    await reply(update, where, lambda t: t.tr("Is it about one of these alerts?"),
                 markup=keyboard(pairs))
 
 
@@ -202,21 +202,21 @@ async def ask_visibility(update: Update, where: Here, data: dict[str, object]) -
         org = await solidarity.asker_org(session, where.user_id)
     low = org is not None and solidarity.anonymous_by_default(org)
     t = where.t
-    members = [(t("The organisations that offer it, without our name"), "anon"),
-               (t("The organisations that offer it, with our name"), "named")]
+    members = [(t.tr("The organisations that offer it, without our name"), "anon"),
+               (t.tr("The organisations that offer it, with our name"), "named")]
     if low:
-        members[0] = (t("The organisations that offer it, without our name (recommended)"),
+        members[0] = (t.tr("The organisations that offer it, without our name (recommended)"),
                       "anon")
     pairs = [(label, encode(sr.AskVisibility(code))) for label, code in members]
-    pairs.append((t("Coordinators only (they look for help by hand)"),
+    pairs.append((t.tr("Coordinators only (they look for help by hand)"),
                   encode(sr.AskVisibility("coord"))))
 
     def build(t: Text) -> str:
-        text = t("Who may see this request? The coordinators always can.")
+        text = t.tr("Who may see this request? The coordinators always can.")
         if low:
-            text += "\n\n" + t("Your organisation keeps a low profile, so it asks without its "
-                                "name unless you choose otherwise; with its name, others read "
-                                "only its alias.")
+            text += "\n\n" + t.tr("Your organisation keeps a low profile, so it asks without its "
+                                   "name unless you choose otherwise; with its name, others read "
+                                   "only its alias.")
         return text
 
     await reply(update, where, build, markup=keyboard(pairs))
@@ -266,23 +266,23 @@ async def visibility_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     def build(t: Text) -> str:
         label = sr.capacity_label(t, ask.capacity)
         if ask.visibility == "coordinators":
-            text = t("Your request #{id} went to the coordinators only; they will look for "
-                     "help.", id=created.request_id)
+            text = t.tr("Your request #{id} went to the coordinators only; they will look for "
+                        "help.", id=created.request_id)
         elif created.orgs:
-            text = t.plural("Your request #{id} was sent to {n} organisation that offers "
-                            "{capacity}. Its offers will appear here, and you choose whether to "
-                            "meet.",
-                            "Your request #{id} was sent to {n} organisations that offer "
-                            "{capacity}, the closest first. Their offers will appear here, and "
-                            "you choose whom to meet.", created.orgs, id=created.request_id,
-                            capacity=label)
+            text = t.tr_plural("Your request #{id} was sent to {n} organisation that offers "
+                               "{capacity}. Its offers will appear here, and you choose whether to "
+                               "meet.",
+                               "Your request #{id} was sent to {n} organisations that offer "
+                               "{capacity}, the closest first. Their offers will appear here, and "
+                               "you choose whom to meet.", created.orgs, id=created.request_id,
+                               capacity=label)
         else:
-            text = t("Your request #{id} is open, but no other organisation offers {capacity} "
-                     "right now. The coordinators can see it.", id=created.request_id,
-                     capacity=label)
+            text = t.tr("Your request #{id} is open, but no other organisation offers {capacity} "
+                        "right now. The coordinators can see it.", id=created.request_id,
+                        capacity=label)
         if ask.anonymous and ask.visibility == "members":
-            text += " " + t("It does not name your organisation.")
-        return text + "\n\n" + t("When it is settled, close it with one of these buttons.")
+            text += " " + t.tr("It does not name your organisation.")
+        return text + "\n\n" + t.tr("When it is settled, close it with one of these buttons.")
 
     await reply(update, where, build, markup=InlineKeyboardMarkup.de_json(
         {"inline_keyboard": sr.close_buttons(created.request_id, where.language)}, None))
@@ -290,7 +290,7 @@ async def visibility_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
                            text: str) -> None:
-    await reply(update, where, lambda t: t("Please answer with the buttons (or /cancel)."))
+    await reply(update, where, lambda t: t.tr("Please answer with the buttons (or /cancel)."))
 
 
 for _name in ("capacity", "urgency", "alert", "visibility"):
@@ -344,16 +344,16 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if notified:
         where.rt.wake_sender()
     log.info("solidarity.answer request=%d outcome=%s", pressed.request, result.outcome.value)
-    text = where.t(OFFER_TEXT[result.outcome])
+    text = where.t.tr(OFFER_TEXT[result.outcome])
     unreachable = False
     if result.outcome is solidarity.Outcome.RECORDED and kind == "can_help":
-        text = where.t("Thank you: the organisation that asked sees your offer. If it accepts, "
-                       "I write to you in private.")
+        text = where.t.tr("Thank you: the organisation that asked sees your offer. If it accepts, "
+                          "I write to you in private.")
         if not reachable:  # rule P: the bot cannot write first to someone who never started it
             unreachable = True
-            text = where.t("Thank you: the organisation that asked sees your offer. To be put "
-                           "in touch if it accepts, open a private chat with me and send "
-                           "/start.")
+            text = where.t.tr("Thank you: the organisation that asked sees your offer. To be put "
+                              "in touch if it accepts, open a private chat with me and send "
+                              "/start.")
     await query.answer(text, show_alert=unreachable or result.outcome in (
         solidarity.Outcome.NOT_REACHED, solidarity.Outcome.NEEDS_CONTACT,
         solidarity.Outcome.STRANGER))
@@ -412,12 +412,12 @@ async def accept_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                 [outbox.Outgoing(helper_chat, text=to_helper),
                  outbox.Outgoing(where.chat_id, text=to_asker)], now)
     if result.outcome is not solidarity.Acceptance.ACCEPTED:
-        await query.answer(where.t(ACCEPT_TEXT[result.outcome]),
+        await query.answer(where.t.tr(ACCEPT_TEXT[result.outcome]),
                            show_alert=result.outcome is not solidarity.Acceptance.ALREADY)
         return
     where.rt.wake_sender()
     log.info("solidarity.accepted request=%d meet=%s", pressed.request, result.meet)
-    await query.answer(where.t("Accepted."))
+    await query.answer(where.t.tr("Accepted."))
 
 
 # --- closing ------------------------------------------------------------------------------------
@@ -448,14 +448,14 @@ async def close_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                      "close it."),
                 "already": i18n.N_("This request is already closed.")}.get(
             closed.reason, i18n.N_("This button is no longer valid."))
-        await query.answer(where.t(text), show_alert=closed.reason == "not_asker")
+        await query.answer(where.t.tr(text), show_alert=closed.reason == "not_asker")
         return
     where.rt.wake_sender()
     log.info("solidarity.closed request=%d outcome=%s", pressed.request, pressed.outcome)
     await query.answer()
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Request #{id} is closed ({outcome}). Thank you; messages are no longer passed on.",
-        id=pressed.request, outcome=t(sr.OUTCOME[pressed.outcome])))
+        id=pressed.request, outcome=t.tr(sr.OUTCOME[pressed.outcome])))
 
 
 # --- relaying between two private chats ---------------------------------------------------------
@@ -480,7 +480,7 @@ async def relay_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     where = await here(update, context)
     if thread == solidarity.AMBIGUOUS or isinstance(thread, str):
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "You are in touch about several requests: reply to a passed-on message of the "
             "conversation you mean, and I pass yours on there."))
         raise ApplicationHandlerStop
@@ -512,7 +512,7 @@ async def relay_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             copy_id = copied.message_id
     except TelegramError:
         log.warning("solidarity.relay_failed request=%d", thread.request_id)
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "I could not pass your message on: the other side cannot be reached right now."))
         raise ApplicationHandlerStop from None
     async with rt.db.transaction() as session:
@@ -532,10 +532,10 @@ async def requests_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     if where.role is not Role.COORDINATOR:
         log.info("solidarity.requests_refused")
-        await reply(update, where, lambda t: t("Only coordinators can do this."))
+        await reply(update, where, lambda t: t.tr("Only coordinators can do this."))
         return
     if not where.private:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "Please send this command to me in our private chat, not in a group."))
         return
     args = context.args or []

@@ -14,7 +14,7 @@ from handlers.common import Here, here, reply
 
 
 def _welcome(t: Text) -> str:
-    return t(
+    return t.tr(
         "<b>Hello!</b> I am the coalition's bot. I help member organisations learn fast about new "
         "laws and regulations that threaten civic space, answer alerts, agree on priorities and "
         "act together.\n\nYou can now receive messages from me. Send /help to see what you can do."
@@ -22,7 +22,7 @@ def _welcome(t: Text) -> str:
 
 
 def _group_hello(t: Text) -> str:
-    return t(
+    return t.tr(
         "<b>Hello!</b> I am the coalition's bot. In this group I post alerts, polls, reminders and "
         "digests for your organisation. Send /help to see what you can do."
     )
@@ -47,14 +47,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _help(where: Here) -> object:
     def build(t: Text) -> str:
         lines = [
-            t("<b>What this bot does</b>"),
-            t(
+            t.tr("<b>What this bot does</b>"),
+            t.tr(
                 "The coalition's coordinators send alerts about new laws and regulations to the "
                 "member organisations they concern; members answer them, vote on priorities, and "
                 "get reminders of hearings and deadlines and a regular digest."
             ),
             "",
-            t("<b>Commands</b>"),
+            t.tr("<b>Commands</b>"),
             *(
                 f"/{name} — {t.gettext(description)}"
                 for name, description in commands_for(where.role)
@@ -63,7 +63,7 @@ def _help(where: Here) -> object:
         if where.role is Role.COORDINATOR:
             lines += [
                 "",
-                t(
+                t.tr(
                     "You are a <b>coordinator</b>: the coordination commands are in the "
                     "menu of your private chat with me."
                 ),
@@ -71,7 +71,7 @@ def _help(where: Here) -> object:
         elif where.role is Role.STRANGER:
             lines += [
                 "",
-                t(
+                t.tr(
                     "Your organisation is not registered yet: send /register in a "
                     "private chat with me, or open the invitation link you received."
                 ),
@@ -79,7 +79,7 @@ def _help(where: Here) -> object:
         if not where.private:
             lines += [
                 "",
-                t("In groups, only the group's admins can change its language and time zone."),
+                t.tr("In groups, only the group's admins can change its language and time zone."),
             ]
         return "\n".join(lines)
 

@@ -52,7 +52,7 @@ def keyboard(where: Here) -> InlineKeyboardMarkup:
     zones = region_zones(where.rt.settings.timezone)
     rows = [[InlineKeyboardButton(_city(z), callback_data=encode(SetTimezone(z)))
              for z in zones[i:i + 3]] for i in range(0, len(zones), 3)]
-    rows.append([InlineKeyboardButton(where.label(lambda t: t("Other…")),
+    rows.append([InlineKeyboardButton(where.label(lambda t: t.tr("Other…")),
                                       callback_data=encode(AskTimezoneName()))])
     return InlineKeyboardMarkup(rows)
 
@@ -65,7 +65,7 @@ async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if context.args:
         await set_zone(update, where, " ".join(context.args))
         return
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "This chat's time zone is <b>{zone}</b> (now {time}). Choose another:",
         zone=where.timezone, time=t.datetime(where.rt.clock.now(), "short")),
         markup=keyboard(where))
@@ -75,7 +75,7 @@ async def set_zone(update: Update, where: Here, text: str) -> bool:
     """Validate and save; a bad name gets a clear reply and changes nothing."""
     zone = valid_zone(text)
     if zone is None:
-        await reply(update, where, lambda t: t(
+        await reply(update, where, lambda t: t.tr(
             "“{name}” is not a time zone I know. Use a name like America/Mexico_City or "
             "Europe/Madrid (see the list at "
             "https://en.wikipedia.org/wiki/List_of_tz_database_time_zones), or /cancel.",
@@ -86,7 +86,7 @@ async def set_zone(update: Update, where: Here, text: str) -> bool:
                                  where.rt.clock.now())
         await conversations.finish(session, where.chat_id, where.user_id)
     where.timezone = zone
-    await reply(update, where, lambda t: t(
+    await reply(update, where, lambda t: t.tr(
         "Done: dates in this chat are now shown in <b>{zone}</b> (now {time}).",
         zone=zone, time=t.datetime(where.rt.clock.now(), "short")))
     return True
@@ -109,13 +109,13 @@ async def timezone_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 async def ask_name(update: Update, where: Here) -> None:
     def build(t: Text) -> str:
-        return t("Type the name of the time zone, like America/Mexico_City or Europe/Madrid "
-                 "(or /cancel).")
+        return t.tr("Type the name of the time zone, like America/Mexico_City or Europe/Madrid "
+                    "(or /cancel).")
 
     if where.private:
         await reply(update, where, build)
     else:
-        placeholder = where.label(lambda t: t("Time zone name"))
+        placeholder = where.label(lambda t: t.tr("Time zone name"))
         await reply(update, where, build,
                     markup=ForceReply(selective=True, input_field_placeholder=placeholder[:64]))
 

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_a_count_reads_singular_for_one_and_plural_otherwise() -> None:
     def corrected(lang: str, n: int) -> str:
-        return Text(lang).plural("✏️ Corrected {n} time, last {when}.",
-                                 "✏️ Corrected {n} times, last {when}.", n, when="<today>")
+        return Text(lang).tr_plural("✏️ Corrected {n} time, last {when}.",
+                                    "✏️ Corrected {n} times, last {when}.", n, when="<today>")
 
     assert corrected("en", 1) == "✏️ Corrected 1 time, last &lt;today&gt;."
     assert corrected("en", 2) == "✏️ Corrected 2 times, last &lt;today&gt;."
@@ -39,7 +39,7 @@ def test_two_counts_in_one_message_each_agree() -> None:
 
 
 def test_every_plural_in_the_code_is_a_plural_entry() -> None:
-    """`t.plural` nested in another translated call is not extracted (pybabel): hoist it."""
+    """`t.tr_plural` nested in another translated call is not extracted (pybabel): hoist it."""
     with (ROOT / "locales" / "messages.pot").open("rb") as handle:
         template = {m.id for m in read_po(handle) if isinstance(m.id, tuple)}
     in_code = set()
@@ -47,7 +47,7 @@ def test_every_plural_in_the_code_is_a_plural_entry() -> None:
         for path in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr == "plural" and len(node.args) >= 2
+                        and node.func.attr == "tr_plural" and len(node.args) >= 2
                         and all(isinstance(a, ast.Constant) for a in node.args[:2])):
                     in_code.add((node.args[0].value, node.args[1].value))
     assert in_code

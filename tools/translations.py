@@ -2,6 +2,12 @@
 
     .venv/bin/python tools/translations.py          # after changing texts in the code
     .venv/bin/python tools/translations.py --check  # fail on a missing, empty or fuzzy `es` entry
+    .venv/bin/python tools/translations.py --extract-to FILE   # only extract, into FILE
+
+Extraction looks for the keywords below and nothing else (not Babel's defaults such as `_` and
+`gettext`, which other code uses as names): `N_` marks a text to translate later, `tr` and
+`tr_plural` are `bot.i18n.Text`'s translating methods. The tests and tools/check_extraction.py
+call `--extract-to`, so every extraction is this one.
 
 Message ids are English, so the `en` catalogue's translations are the ids themselves; `es` is
 translated by hand in `locales/es/LC_MESSAGES/messages.po`.
@@ -25,9 +31,13 @@ def run(*args: str) -> None:
     subprocess.run([*PYBABEL, *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
-def extract() -> None:
-    run("extract", "-F", "babel.cfg", "-k", "N_", "-k", "t", "-k", "label", "-k", "plural:1,2",
-        "--no-location", "--sort-output", "--project=coalition-bot", "-o", str(POT), ".")
+KEYWORDS = ("N_", "tr", "tr_plural:1,2")
+
+
+def extract(output: Path = POT) -> None:
+    keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
+    run("extract", "-F", "babel.cfg", "--no-default-keywords", *keywords, "--no-location",
+        "--sort-output", "--project=coalition-bot", "-o", str(output), ".")
 
 
 def update() -> None:
@@ -75,6 +85,9 @@ def problems(lang: str = "es") -> list[str]:
 
 
 if __name__ == "__main__":
+    if "--extract-to" in sys.argv:
+        extract(Path(sys.argv[sys.argv.index("--extract-to") + 1]).resolve())
+        sys.exit(0)
     if "--check" in sys.argv:
         missing = problems()
         for text in missing:

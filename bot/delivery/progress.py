@@ -27,22 +27,22 @@ MAX_REASONS = 5
 def progress_text(status: outbox.FanoutStatus, rate: float, t: Text) -> str:
     c = status.counts
     lines = [
-        t("<b>Sending</b> ({purpose})", purpose=status.purpose) if not status.done
-        else t("<b>Finished</b> ({purpose})", purpose=status.purpose),
-        t("Sent: {sent} of {total}", sent=t.number(c["sent"]), total=t.number(status.total)),
-        t("Waiting: {queued} · failed: {failed} · unreachable: {unreachable}",
-          queued=t.number(status.pending), failed=t.number(c["failed"]),
-          unreachable=t.number(c["unreachable"])),
+        t.tr("<b>Sending</b> ({purpose})", purpose=status.purpose) if not status.done
+        else t.tr("<b>Finished</b> ({purpose})", purpose=status.purpose),
+        t.tr("Sent: {sent} of {total}", sent=t.number(c["sent"]), total=t.number(status.total)),
+        t.tr("Waiting: {queued} · failed: {failed} · unreachable: {unreachable}",
+             queued=t.number(status.pending), failed=t.number(c["failed"]),
+             unreachable=t.number(c["unreachable"])),
     ]
     if status.possibly_duplicated:
-        lines.append(t("Possibly duplicated (an answer was lost): {n}",
-                       n=t.number(status.possibly_duplicated)))
+        lines.append(t.tr("Possibly duplicated (an answer was lost): {n}",
+                          n=t.number(status.possibly_duplicated)))
     if not status.done and status.pending:
-        lines.append(t("About {time} left.", time=t.duration(max(1.0, status.pending / rate))))
+        lines.append(t.tr("About {time} left.", time=t.duration(max(1.0, status.pending / rate))))
     if status.done and status.reasons:
-        lines.append(t("Reasons:"))
+        lines.append(t.tr("Reasons:"))
         for reason, count in sorted(status.reasons.items(), key=lambda kv: -kv[1])[:MAX_REASONS]:
-            lines.append(t("• {reason}: {n}", reason=reason, n=t.number(count)))
+            lines.append(t.tr("• {reason}: {n}", reason=reason, n=t.number(count)))
     return "\n".join(lines)
 
 

@@ -57,54 +57,54 @@ OFFSET: dict[int, str] = {
 
 def offset_label(t: Text, minutes: int) -> str:
     if minutes in OFFSET:
-        return t(OFFSET[minutes])
-    return t.plural("{n} minute before", "{n} minutes before", minutes)
+        return t.tr(OFFSET[minutes])
+    return t.tr_plural("{n} minute before", "{n} minutes before", minutes)
 
 
 def answer_label(t: Text, value: str) -> str:
-    return f"{ANSWER_ICON.get(value, '')} {t(ANSWER[value])}".strip()
+    return f"{ANSWER_ICON.get(value, '')} {t.tr(ANSWER[value])}".strip()
 
 
 def _details(t: Text, action: Action) -> list[str]:
     assert action.starts_at is not None
-    lines = [t("🗓 When: {date}", date=when(t, action.starts_at))]
+    lines = [t.tr("🗓 When: {date}", date=when(t, action.starts_at))]
     if action.place:
-        lines.append(t("📍 Where: {place}", place=action.place))
+        lines.append(t.tr("📍 Where: {place}", place=action.place))
     return lines
 
 
 def announcement_section(t: Text, action: Action) -> str:
     lines = [
-        t("{icon} <b>Advocacy action: {kind}</b>", icon=KIND_ICON.get(action.kind, ""),
-          kind=t(KIND.get(action.kind, KIND["other"]))),
+        t.tr("{icon} <b>Advocacy action: {kind}</b>", icon=KIND_ICON.get(action.kind, ""),
+             kind=t.tr(KIND.get(action.kind, KIND["other"]))),
         f"<b>{escape(action.title)}</b>",
     ]
     if action.description:
         lines += ["", escape(action.description), ""]
     lines += _details(t, action)
-    lines.append(t("Will your organisation take part? Answer with the buttons below."))
+    lines.append(t.tr("Will your organisation take part? Answer with the buttons below."))
     return "\n".join(lines)
 
 
 def reminder_section(t: Text, action: Action, offset: int) -> str:
-    lines = [t("🔔 <b>Reminder</b> ({offset}): {title}", offset=offset_label(t, offset),
-               title=action.title)]
+    lines = [t.tr("🔔 <b>Reminder</b> ({offset}): {title}", offset=offset_label(t, offset),
+                  title=action.title)]
     lines += _details(t, action)
     return "\n".join(lines)
 
 
 def moved_section(t: Text, action: Action, before: datetime) -> str:
-    lines = [t("🔁 <b>Moved</b>: {title}", title=action.title),
-             t("It was on {date}.", date=when(t, before))]
+    lines = [t.tr("🔁 <b>Moved</b>: {title}", title=action.title),
+             t.tr("It was on {date}.", date=when(t, before))]
     lines += _details(t, action)
-    lines.append(t("Your organisation's answer stands; change it with the buttons below."))
+    lines.append(t.tr("Your organisation's answer stands; change it with the buttons below."))
     return "\n".join(lines)
 
 
 def cancelled_section(t: Text, action: Action) -> str:
     assert action.starts_at is not None
-    return "\n".join([t("🚫 <b>Cancelled</b>: {title}", title=action.title),
-                      t("It was planned for {date}.", date=when(t, action.starts_at))])
+    return "\n".join([t.tr("🚫 <b>Cancelled</b>: {title}", title=action.title),
+                      t.tr("It was planned for {date}.", date=when(t, action.starts_at))])
 
 
 def text_for(choice: str, timezone: str, build: Callable[[Text], str]) -> str:

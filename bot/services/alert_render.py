@@ -43,38 +43,38 @@ def region_name(t: Text, code: str) -> str:
 
 
 def ask_label(t: Text, kind: str) -> str:
-    return f"{ASK_ICON.get(kind, '')} {t(ASK[kind])}".strip()
+    return f"{ASK_ICON.get(kind, '')} {t.tr(ASK[kind])}".strip()
 
 
 def section(t: Text, alert: Alert, body: str) -> str:
     """One language's version of the alert."""
     lines = [
-        t("{icon} <b>Alert: {severity}</b>", icon=ICON.get(alert.severity, ""),
-          severity=t(SEVERITY.get(alert.severity, SEVERITY["info"]))),
+        t.tr("{icon} <b>Alert: {severity}</b>", icon=ICON.get(alert.severity, ""),
+             severity=t.tr(SEVERITY.get(alert.severity, SEVERITY["info"]))),
         f"<b>{escape(alert.title)}</b>",
         "",
         escape(body),
         "",
     ]
     if alert.deadline is not None:
-        lines.append(t("⏰ Deadline: {date}", date=t.datetime(alert.deadline, "short")))
+        lines.append(t.tr("⏰ Deadline: {date}", date=t.datetime(alert.deadline, "short")))
     if alert.link:
-        lines.append(t("🔗 More: {link}", link=alert.link))
+        lines.append(t.tr("🔗 More: {link}", link=alert.link))
     if alert.topics:
-        lines.append(t("Topics: {value}", value=", ".join(
-            t(v.TOPICS[x]) for x in alert.topics if x in v.TOPICS)))
+        lines.append(t.tr("Topics: {value}", value=", ".join(
+            t.tr(v.TOPICS[x]) for x in alert.topics if x in v.TOPICS)))
     if alert.regions:
-        lines.append(t("Regions: {value}", value=", ".join(
+        lines.append(t.tr("Regions: {value}", value=", ".join(
             region_name(t, r) for r in alert.regions)))
     statement = statement_for(alert, t.lang)
     if statement and "sign_on" in (alert.asks or []):
-        lines += ["", t("✍️ <b>Statement to sign</b>:"), escape(statement)]
+        lines += ["", t.tr("✍️ <b>Statement to sign</b>:"), escape(statement)]
         if alert.sign_deadline is not None:
-            lines.append(t("Signing closes {date}.", date=t.datetime(alert.sign_deadline,
+            lines.append(t.tr("Signing closes {date}.", date=t.datetime(alert.sign_deadline,
                                                                     "short")))
         lines.append("")
     if alert.asks:
-        lines.append(t("Please answer for your organisation with the buttons below."))
+        lines.append(t.tr("Please answer for your organisation with the buttons below."))
     return "\n".join(lines).rstrip()
 
 
@@ -104,11 +104,11 @@ def alert_text(alert: Alert, choice: str, timezone: str) -> str:
 
 
 def nudge_section(t: Text, alert: Alert) -> str:
-    lines = [t("🔔 <b>Reminder</b>: your organisation has not answered this alert yet."),
+    lines = [t.tr("🔔 <b>Reminder</b>: your organisation has not answered this alert yet."),
              f"<b>{escape(alert.title)}</b>"]
     if alert.deadline is not None:
-        lines.append(t("⏰ Deadline: {date}", date=t.datetime(alert.deadline, "short")))
-    lines.append(t("Please answer for your organisation with the buttons below."))
+        lines.append(t.tr("⏰ Deadline: {date}", date=t.datetime(alert.deadline, "short")))
+    lines.append(t.tr("Please answer for your organisation with the buttons below."))
     return "\n".join(lines)
 
 
@@ -120,8 +120,8 @@ def nudge_text(alert: Alert, choice: str, timezone: str) -> str:
 
 
 def corrected_mark(t: Text, alert: Alert) -> str:
-    return t("✏️ <b>Corrected</b> on {date}: this replaces the earlier text.",
-             date=t.datetime(alert.corrected_at, "short") if alert.corrected_at else "—")
+    return t.tr("✏️ <b>Corrected</b> on {date}: this replaces the earlier text.",
+                date=t.datetime(alert.corrected_at, "short") if alert.corrected_at else "—")
 
 
 def corrected_text(alert: Alert, choice: str, timezone: str) -> str:
@@ -132,10 +132,10 @@ def corrected_text(alert: Alert, choice: str, timezone: str) -> str:
 
 def withdrawn_section(t: Text, alert: Alert) -> str:
     return "\n".join([
-        t("⛔ <b>Withdrawn</b> on {date}: the coordinators withdrew this alert.",
-          date=t.datetime(alert.withdrawn_at, "short") if alert.withdrawn_at else "—"),
+        t.tr("⛔ <b>Withdrawn</b> on {date}: the coordinators withdrew this alert.",
+             date=t.datetime(alert.withdrawn_at, "short") if alert.withdrawn_at else "—"),
         f"<s>{escape(alert.title)}</s>",
-        t("Why: {reason}", reason=alert.withdraw_reason or "—"),
+        t.tr("Why: {reason}", reason=alert.withdraw_reason or "—"),
     ])
 
 
@@ -144,8 +144,8 @@ def withdrawn_text(alert: Alert, choice: str, timezone: str) -> str:
 
 
 def stale_part(t: Text) -> str:
-    return t("✏️ This part of the alert was removed when it was corrected; the corrected text "
-             "is above.")
+    return t.tr("✏️ This part of the alert was removed when it was corrected; the corrected text "
+                "is above.")
 
 
 def render_each(choice: str, timezone: str, build: Callable[[Text], str]) -> str:
