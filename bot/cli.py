@@ -17,9 +17,16 @@ from bot.logs import setup_logging
 log = logging.getLogger("bot")
 
 
-def _fail(message: str) -> int:
+# Exit statuses from sysexits.h, so that a supervisor can tell a setting to fix (systemd's
+# RestartPreventExitStatus, `make run`'s quiet stop) from a fault worth restarting for.
+EX_UNAVAILABLE = 69  # the Bot API could not be reached
+EX_CONFIG = 78  # a setting is missing or wrong (the token included): restarting cannot help
+
+
+def _fail(message: str, status: int = EX_CONFIG) -> int:
+    """Say in one line what to fix, on stderr, and return the exit status that says what kind."""
     print(f"coalition-bot: {message}", file=sys.stderr)
-    return 2
+    return status
 
 
 async def _run() -> int:
@@ -42,7 +49,8 @@ async def _run() -> int:
     except NetworkError:
         await service.stop()
         return _fail(f"cannot reach the Bot API at TELEGRAM_API_BASE_URL "
-                     f"({settings.telegram_api_base_url}): check the network or the setting.")
+                     f"({settings.telegram_api_base_url}): check the network or the setting.",
+                     EX_UNAVAILABLE)
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.cli import EX_CONFIG
 from bot.db.engine import Database
 from bot.db.models import SavedUpdate
 from bot.emulator import Emulator
@@ -97,7 +98,7 @@ async def test_missing_token_stops_with_one_clear_line(tmp_path: Path, emu: Emul
     env.pop("TELEGRAM_BOT_TOKEN")
     process = BotProcess(env, tmp_path)
     await process.start()
-    assert await process.wait() == 2
+    assert await process.wait() == EX_CONFIG
     output = process.stderr.decode()
     assert "Traceback" not in output
     lines = [line for line in output.splitlines() if line.strip()]
@@ -109,7 +110,7 @@ async def test_bad_setting_names_itself(tmp_path: Path, emu: Emulator) -> None:
     env = bot_env(emu, "sqlite+aiosqlite:///x.db", TOKEN, TIMEZONE="Mars/Olympus")
     process = BotProcess(env, tmp_path)
     await process.start()
-    assert await process.wait() == 2
+    assert await process.wait() == EX_CONFIG
     output = process.stderr.decode().strip()
     assert "Traceback" not in output
     assert output.count("\n") == 0 and output.startswith("coalition-bot: TIMEZONE is invalid")

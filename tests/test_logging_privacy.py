@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import EX_CONFIG
 from bot.emulator import Emulator
 from bot.logs import add_secrets
 from tests.conftest import TOKEN
@@ -46,7 +47,7 @@ async def test_a_refused_token_is_not_logged(emu: Emulator, tmp_path: Path) -> N
     wrong = "987654321:AAWrongTokenThatTelegramRefuses_xyz"
     env = bot_env(emu, f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", wrong, LOG_LEVEL="DEBUG")
     process = await BotProcess(env, tmp_path).start()
-    assert await process.wait() == 2
+    assert await process.wait() == EX_CONFIG
     output = process.stderr.decode()
     assert_clean(output, wrong)
     assert "Traceback" not in output
