@@ -32,7 +32,7 @@ def test_every_text_in_the_code_is_in_the_template(tmp_path: Path) -> None:
         in_template = {m.id for m in read_po(handle) if m.id}
     missing, extra = in_code - in_template, in_template - in_code
     assert not missing, f"run `make translations`: {sorted(missing)[:5]}"
-    assert not extra, f"not texts in the code any more (run `make translations`): {sorted(extra)[:5]}"
+    assert not extra, f"no longer in the code (run `make translations`): {sorted(extra)[:5]}"
 
 
 def _sources() -> list[Path]:
