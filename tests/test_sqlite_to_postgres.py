@@ -21,6 +21,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, func, ins
 from sqlalchemy.types import TypeDecorator
 
 from bot.app import BotService
+from bot.cli import EX_CONFIG
 from bot.clock import CallableClock
 from bot.db.engine import Database
 from bot.db.models import Base, Fanout, Organisation, OutboxRow, Poll, PollVote
@@ -190,7 +191,7 @@ async def test_copy_a_populated_sqlite_database_and_run_on_postgres(
     assert f"copied {sum(before.values())} rows" in done.stdout
     again = await asyncio.to_thread(run_cli, "copy-to-postgres", empty_postgres,
                                     database_url=sqlite_url)
-    assert again.returncode == 2 and "not empty" in again.stderr
+    assert again.returncode == EX_CONFIG and "not empty" in again.stderr
 
     target = Database(empty_postgres)
     try:
