@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.db.models import SavedUpdate
 from bot.emulator import Emulator
@@ -55,18 +55,35 @@ async def test_two_instances_migrate_once_share_flows_pace_and_fail_over(
     assert len(ran) == 1, f"migrations ran in {ran}"
     assert all("db.migrated revision=" in i.output for i in (a, b))
 
-    # Rule C: a guided flow's steps are handled by whichever instance claims them.
+    # Rule C: a guided flow's steps are handled by whichever instance claims them. Each step is
+    # sent once the step before it is marked done: the proxy hands steps to A and B in turn and
+    # the receiving instance claims at once, so the flow moves between instances. (Sent while the
+    # previous step was still being marked done, the next one waited for its lane and was claimed
+    # by the instance that had just finished it: every step of every flow could stay on one.)
+    async def settled(person) -> None:  # type: ignore[no-untyped-def]
+        async def idle() -> bool:
+            async with cluster.db.sessions() as session:
+                busy = (await session.execute(
+                    select(func.count()).select_from(SavedUpdate).where(
+                        SavedUpdate.lane == person.id, SavedUpdate.status != "done"))).scalar_one()
+            return busy == 0
+        await eventually(idle, timeout=30, what=f"{person.first_name}'s updates handled")
+
     people = [emu.add_user(f"Flow{i}", language_code="es") for i in range(4)]
     for person in people:
         menu = await ask(emu, person, "/timezone")
+        await settled(person)
         emu.press(person, menu, label="Otra…")
         question = await emu.wait_for_bot_message(emu.private_chat(person), after=menu,
                                                   timeout=30)
         assert "Escribe el nombre de la zona horaria" in (question.text or "")
+        await settled(person)
         wrong = await ask(emu, person, "Marte")
         assert "no es una zona horaria que conozca" in (wrong.text or "")
+        await settled(person)
         done = await ask(emu, person, "America/Bogota")
         assert "America/Bogota" in (done.text or "")
+        await settled(person)
     async with cluster.db.sessions() as session:
         handled = (await session.execute(select(SavedUpdate.lane, SavedUpdate.claimed_by)
                                          .where(SavedUpdate.status == "done"))).all()
