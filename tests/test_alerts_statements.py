@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.db.models import Alert, AlertAnswer, AlertSignature, AlertTarget, SavedUpdate
+from bot.db.models import Alert, AlertAnswer, AlertSignature, AlertTarget
 from bot.emulator import Emulator
 from bot.services import alert_statements, erasure
 from tests.alert_helpers import (
@@ -25,7 +25,7 @@ from tests.alert_helpers import (
     send,
     text_after,
 )
-from tests.helpers import eventually
+from tests.helpers import eventually, updates_handled
 from tests.org_helpers import snapshot, started
 
 ZONE = ZoneInfo("America/Mexico_City")
@@ -45,11 +45,7 @@ async def sign(emu: Emulator, user: Any, copy: Any, label: str, name: str,
 
 async def handled(bot: Any) -> None:
     """Wait until every saved update has been handled (its replies are sent)."""
-    async def done() -> bool:
-        async with bot.db.sessions() as session:
-            return (await session.execute(select(SavedUpdate.update_id).where(
-                SavedUpdate.status != "done").limit(1))).scalar() is None
-    await eventually(done, what="the updates handled")
+    await eventually(lambda: updates_handled(bot), what="the updates handled")
 
 
 async def signatures_view(emu: Emulator, coord: Any, status: Any) -> tuple[list[dict], Any]:

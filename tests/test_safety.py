@@ -23,7 +23,7 @@ from bot.db.models import (
 from bot.delivery import outbox
 from bot.emulator import Emulator
 from bot.services import membership
-from tests.helpers import eventually
+from tests.helpers import eventually, updates_handled
 from tests.org_helpers import ask, make_org, org_row, snapshot
 from tests.safety_helpers import leftovers
 
@@ -176,7 +176,7 @@ async def test_exit_erases_the_org_deletes_recent_messages_and_leaves(emu: Emula
     old_copy = next(m for m in emu.bot_messages(grp) if m.text == "An old coalition message")
     recent_reply = await ask(emu, ana, "/help", chat=grp)
     # The reply is on screen before the handler records it for deletion.
-    await eventually(lambda: _all_handled(service), what="the /help update handled")
+    await eventually(lambda: updates_handled(service), what="the /help update handled")
 
     question = await ask(emu, ana, "/exit")
     assert "Salida de emergencia" in question.text
@@ -205,19 +205,13 @@ async def test_exit_erases_the_org_deletes_recent_messages_and_leaves(emu: Emula
             select(AnonymousCount.name, AnonymousCount.count))).all())
     assert counts["orgs_exited"] == 1
     await eventually(lambda: _cleanup_blank(service), timeout=10)
-    await eventually(lambda: _all_handled(service), timeout=10)
+    await eventually(lambda: updates_handled(service), timeout=10)
     found = await leftovers(
         service, ["Colectivo Zafiro Norte", "Anastasia Zafiro", "ana_zafiro_x",
                   "Beatriz Quetzal", "bea_quetzal_x", "Zafiro interno"],
         [ana.id, bea.id, grp.id], checkpoint=False)
     assert found == [], found
     del org
-
-
-async def _all_handled(service) -> bool:
-    """Every update Telegram sent (the bot's own leaving, too) is handled."""
-    from bot.db.models import SavedUpdate
-    return await count_rows(service, SavedUpdate, SavedUpdate.status != "done") == 0
 
 
 async def _cleanup_blank(service) -> bool:
@@ -448,7 +442,7 @@ async def test_exit_reaches_every_capability(emu: Emulator, make_bot) -> None:
                                    for m in emu.bot_messages(emu.private_chat(coco))),
                        what="the notice")
     await eventually(lambda: _cleanup_blank(service), timeout=10)
-    await eventually(lambda: _all_handled(service), timeout=10)
+    await eventually(lambda: updates_handled(service), timeout=10)
     found = await leftovers(
         service, ["Colectivo Zafiro Norte", "Anastasia Zafiro", "ana_zafiro_x",
                   "Beatriz Quetzal", "bea_quetzal_x", "Zafiro interno"],

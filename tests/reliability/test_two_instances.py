@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.db.models import SavedUpdate
 from bot.emulator import Emulator
 from tests.conftest import PG_URL
 from tests.delivery_helpers import copy_counts, make_audience
-from tests.helpers import eventually
+from tests.helpers import eventually, updates_handled
 from tests.reliability.instances import Cluster
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="several instances share one PostgreSQL "
@@ -61,13 +61,8 @@ async def test_two_instances_migrate_once_share_flows_pace_and_fail_over(
     # previous step was still being marked done, the next one waited for its lane and was claimed
     # by the instance that had just finished it: every step of every flow could stay on one.)
     async def settled(person) -> None:  # type: ignore[no-untyped-def]
-        async def idle() -> bool:
-            async with cluster.db.sessions() as session:
-                busy = (await session.execute(
-                    select(func.count()).select_from(SavedUpdate).where(
-                        SavedUpdate.lane == person.id, SavedUpdate.status != "done"))).scalar_one()
-            return busy == 0
-        await eventually(idle, timeout=30, what=f"{person.first_name}'s updates handled")
+        await eventually(lambda: updates_handled(cluster, person.id), timeout=30,
+                         what=f"{person.first_name}'s updates handled")
 
     people = [emu.add_user(f"Flow{i}", language_code="es") for i in range(4)]
     for person in people:
