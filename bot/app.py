@@ -80,7 +80,7 @@ class BotService:
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
                  extra_kinds: Iterable[TaskKind | Callable[[BotService], TaskKind]] = (),
                  concurrency: int = 8, send_concurrency: int | None = None,
-                 read_timeout: float = 15) -> None:
+                 read_timeout: float = 15, chat_limits: bool = True) -> None:
         self.settings = settings
         self.clock = clock or clock_from_settings(settings.clock_url)
         self.db = Database(settings.database_url)
@@ -89,7 +89,7 @@ class BotService:
         self.scheduler.register(maintenance.purge_kind(self.db, settings.retention_days))
         for kind in poll_tasks.task_kinds(self):  # polls' close, nudge and tracing (issue 9)
             self.scheduler.register(kind)
-        self.pacer = Pacer(self.clock, settings.send_rate)
+        self.pacer = Pacer(self.clock, settings.send_rate, chat_limits=chat_limits)
         self._requests: list[AiohttpRequest] = []
         self.application = build_application(settings, self.pacer, self._requests,
                                              read_timeout=read_timeout)

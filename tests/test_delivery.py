@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from bot.db.models import Chat, OutboxRow, Person
 from bot.delivery import outbox
 from bot.emulator import Emulator
 from tests.delivery_helpers import copies, copy_counts, fan_out, finished, make_audience, status
+
+# The engine keeps Telegram's limits, all of them, at the pace they set in real time.
+pytestmark = [pytest.mark.telegram_limits, pytest.mark.serial]
 
 
 async def test_every_chat_gets_one_copy_and_ids_are_kept(emu: Emulator, bot) -> None:

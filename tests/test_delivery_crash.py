@@ -18,6 +18,7 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.db.engine import Database
@@ -29,6 +30,8 @@ from tests.conftest import TOKEN
 from tests.delivery_helpers import copy_counts, make_audience
 from tests.helpers import eventually
 from tests.process import BotProcess, bot_env
+
+pytestmark = pytest.mark.serial  # it kills the bot at moments chosen by the rate of sends
 
 CHATS = 2000
 KILLS = 10

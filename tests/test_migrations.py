@@ -11,8 +11,8 @@ from bot.db.migrate import alembic_config, upgrade_database
 from bot.db.models import Base
 
 
-async def test_migrated_schema_matches_models(database_url: str) -> None:
-    db = Database(database_url)
+async def test_migrated_schema_matches_models(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         await upgrade_database(db)
         async with db.engine.connect() as conn:
@@ -23,12 +23,12 @@ async def test_migrated_schema_matches_models(database_url: str) -> None:
         await db.dispose()
 
 
-async def test_history_has_one_head_and_the_database_reaches_it(database_url: str) -> None:
+async def test_history_has_one_head_and_the_database_reaches_it(empty_database_url: str) -> None:
     """Capabilities built side by side fork the history; a merge keeps a single head, so a
     deployment's `alembic upgrade head` and the next migration's parent are never ambiguous."""
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     assert len(heads) == 1, f"migration history has several heads: {sorted(heads)}"
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         await upgrade_database(db)
         async with db.engine.connect() as conn:

@@ -8,8 +8,12 @@ import asyncio
 import random
 import time
 
+import pytest
+
 from bot.clock import CallableClock
 from bot.delivery.pacer import TELEGRAM_PER_SECOND, Pacer
+
+pytestmark = pytest.mark.serial  # it measures real seconds of sending
 
 SCALE = 20.0  # clock seconds per wall second: 300 sends at 29 a second take about half a second
 

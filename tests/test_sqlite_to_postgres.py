@@ -127,7 +127,8 @@ async def test_copy_a_populated_sqlite_database_and_run_on_postgres(
 
     def service_for(url: str) -> BotService:
         clock = CallableClock(emu.clock.now, scale=lambda: emu.clock.scale)
-        return BotService(make_settings(emu, url, coordinator_ids=(coco.id,)), clock=clock)
+        return BotService(make_settings(emu, url, coordinator_ids=(coco.id,)), clock=clock,
+                          chat_limits=emu.chat_limits)
 
     # A deployment's life on SQLite: people, organisations, a group, fan-outs, a flow left open.
     first = service_for(sqlite_url)

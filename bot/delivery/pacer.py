@@ -16,6 +16,8 @@ a second time behind ours).
 - Per private chat: a token bucket of 3 refilled at 1 a second (Telegram lets short bursts pass).
 - Per group: the same bucket, and at most 20 in any 60 seconds.
 - A 429 pauses everything for `retry_after`: Telegram does not say which limit was hit.
+- `chat_limits=False` drops the per-chat and per-group budgets, for an emulator told to drop
+  them too (the test suite's conversations; the pacing tests keep them).
 
 Time runs at the bot clock's scale (which follows the emulator's in tests), so limits cost what
 they cost on the emulator's clock. The grid and the arrivals window are kept on a monotonic clock
@@ -51,9 +53,10 @@ class _ChatBudget:
 
 
 class Pacer:
-    def __init__(self, clock: Clock, rate: float) -> None:
+    def __init__(self, clock: Clock, rate: float, *, chat_limits: bool = True) -> None:
         self.clock = clock
         self.rate = rate
+        self.chat_limits = chat_limits
         self._next = 0.0
         self._paused_until = 0.0
         self._chats: dict[int, _ChatBudget] = {}
@@ -128,7 +131,8 @@ class Pacer:
         is in, so that the arrivals window knows the request can no longer reach Telegram.
         """
         now = self.clock.timestamp()
-        ready = self._reserve_chat(chat_id, now) if chat_id is not None else now
+        ready = (self._reserve_chat(chat_id, now)
+                 if chat_id is not None and self.chat_limits else now)
         if ready > now:
             await self.clock.sleep_until(ready)
         while True:

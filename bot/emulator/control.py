@@ -338,9 +338,12 @@ def _faults(emu: Emulator, b: dict[str, Any]) -> Any:
 
 @verb("settings")
 def _settings(emu: Emulator, b: dict[str, Any]) -> Any:
-    """Switches: ``rate_limits``, ``privacy_mode``, ``strict``, ``webhook_timeout``."""
+    """Switches: ``rate_limits``, ``chat_limits``, ``privacy_mode``, ``strict``,
+    ``webhook_timeout``."""
     if "rate_limits" in b:
         emu.rate_limits = bool(b["rate_limits"])
+    if "chat_limits" in b:
+        emu.chat_limits = bool(b["chat_limits"])
     if "privacy_mode" in b:
         emu.privacy_mode = bool(b["privacy_mode"])
     if "strict" in b:
@@ -349,6 +352,7 @@ def _settings(emu: Emulator, b: dict[str, Any]) -> Any:
         emu.webhook_timeout = float(b["webhook_timeout"])
     return {
         "rate_limits": emu.rate_limits,
+        "chat_limits": emu.chat_limits,
         "privacy_mode": emu.privacy_mode,
         "strict": emu.strict,
         "webhook_timeout": emu.webhook_timeout,

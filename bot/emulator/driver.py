@@ -49,6 +49,7 @@ class Emulator:
         bot_username: str = "coalition_test_bot",
         strict: bool = True,
         rate_limits: bool = True,
+        chat_limits: bool = True,
         clock_scale: float = 1.0,
         clock_start: float | None = None,
         host: str = "127.0.0.1",
@@ -65,7 +66,7 @@ class Emulator:
         self.bot = EUser(bot_id, bot_name, username=bot_username, is_bot=True)
         self.world = World(self.clock, self.bot, privacy_mode=privacy_mode)
         self.faults = Faults()
-        self.api = BotApi(self.world, self.faults, RateLimiter(), Metrics())
+        self.api = BotApi(self.world, self.faults, RateLimiter(per_chat=chat_limits), Metrics())
         self.api.rate_limits = rate_limits
         self.spec = ApiSpec.load()
         self.requests: list[RequestRecord] = []
@@ -136,6 +137,16 @@ class Emulator:
     @rate_limits.setter
     def rate_limits(self, value: bool) -> None:
         self.api.rate_limits = bool(value)
+
+    @property
+    def chat_limits(self) -> bool:
+        """Whether the per-chat and per-group limits apply (the overall one always does while
+        ``rate_limits`` is on). A bot talking to this emulator should pace to match."""
+        return self.api.limiter.per_chat
+
+    @chat_limits.setter
+    def chat_limits(self, value: bool) -> None:
+        self.api.limiter.per_chat = bool(value)
 
     @property
     def privacy_mode(self) -> bool:

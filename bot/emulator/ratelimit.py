@@ -7,6 +7,11 @@
 
 All windows use the emulated clock. ``check`` is side-effect free; ``record`` applies a send, so a
 refused send changes nothing.
+
+``per_chat=False`` keeps the overall window and drops the per-chat and per-group ones: the test
+suite's flows, where one person's conversation of thirty replies would otherwise cost thirty
+seconds of real time for nothing they check (the bot's pacer is told the same, see
+``bot.delivery.pacer``); the tests of pacing itself keep Telegram's limits.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ def _whole(seconds: float) -> int:
 class RateLimiter:
     """Counts sends and answers how long a refused one must wait."""
 
-    def __init__(self) -> None:
+    def __init__(self, per_chat: bool = True) -> None:
+        self.per_chat = per_chat
         self._overall: deque[float] = deque()
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
         self._groups: dict[int, deque[float]] = {}
@@ -50,23 +56,31 @@ class RateLimiter:
         limit = PAID_LIMIT if paid else OVERALL_LIMIT
         if len(overall) >= limit:
             waits.append(overall[len(overall) - limit] + OVERALL_WINDOW - now)
-        if private:
-            tokens = self._tokens(now, chat_id)
-            if tokens < 1.0:
-                waits.append((1.0 - tokens) / PRIVATE_RATE)
-        else:
-            window = self._groups.get(chat_id)
-            if window is not None:
-                while window and window[0] <= now - GROUP_WINDOW:
-                    window.popleft()
-                if len(window) >= GROUP_LIMIT:
-                    waits.append(window[len(window) - GROUP_LIMIT] + GROUP_WINDOW - now)
+        if self.per_chat:
+            wait = self._chat_wait(now, chat_id, private)
+            if wait is not None:
+                waits.append(wait)
         if not waits:
             return None
         return _whole(max(waits))
 
+    def _chat_wait(self, now: float, chat_id: int, private: bool) -> float | None:
+        if private:
+            tokens = self._tokens(now, chat_id)
+            return (1.0 - tokens) / PRIVATE_RATE if tokens < 1.0 else None
+        window = self._groups.get(chat_id)
+        if window is None:
+            return None
+        while window and window[0] <= now - GROUP_WINDOW:
+            window.popleft()
+        if len(window) >= GROUP_LIMIT:
+            return window[len(window) - GROUP_LIMIT] + GROUP_WINDOW - now
+        return None
+
     def record(self, now: float, chat_id: int, private: bool) -> None:
         self._overall.append(now)
+        if not self.per_chat:
+            return
         if private:
             self._buckets[chat_id] = (self._tokens(now, chat_id) - 1.0, now)
         else:

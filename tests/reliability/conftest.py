@@ -35,10 +35,12 @@ _reported: list[str] = []
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of this folder, before `-m` selects (tryfirst)."""
+    """Mark every test of this folder, before `-m` selects (tryfirst); they all play Telegram's
+    per-chat and per-group limits in full (the emulator and the bot's pacer)."""
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.reliability)
+            item.add_marker(pytest.mark.telegram_limits)
 
 
 class Capture(logging.Handler):
@@ -157,7 +159,8 @@ async def bot_on(emu):  # type: ignore[no-untyped-def]
     async def factory(url: str, extra_kinds=(), send_concurrency=None, **overrides):  # type: ignore[no-untyped-def]
         clock = CallableClock(emu.clock.now, scale=lambda: emu.clock.scale)
         service = BotService(make_settings(emu, url, **overrides), clock=clock,
-                             extra_kinds=extra_kinds, send_concurrency=send_concurrency)
+                             extra_kinds=extra_kinds, send_concurrency=send_concurrency,
+                             chat_limits=emu.chat_limits)
         await service.start()
         started.append(service)
         return service
