@@ -6,7 +6,6 @@ stop in the middle of their run), none doubled."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +33,7 @@ from tests.action_helpers import (
     text_after,
 )
 from tests.delivery_helpers import finished
-from tests.helpers import eventually
+from tests.helpers import eventually, swept
 
 MX = "America/Mexico_City"
 
@@ -71,7 +70,7 @@ async def test_reminders_at_each_offset_in_two_time_zones(emu: Emulator, make_bo
     for n, (before, es_label, en_label) in enumerate(steps, 1):
         assert len(bot_texts(emu, mx.groups[0], "Recordatorio")) == n - 1
         advance_to(emu, starts - before, plus=-60)  # a minute early: nothing yet
-        await asyncio.sleep(0.6)
+        await swept(bot)
         assert len(bot_texts(emu, mx.groups[0], "Recordatorio")) == n - 1
         advance_to(emu, starts - before)
         await emu.wait_for(lambda n=n: len(bot_texts(emu, mx.groups[0], "Recordatorio")) == n
@@ -85,7 +84,7 @@ async def test_reminders_at_each_offset_in_two_time_zones(emu: Emulator, make_bo
         assert "Thursday, January 21, 2027, 1:00" in en_text and "(Europe/Madrid)" in en_text
     await settled(bot)
     advance_to(emu, starts + timedelta(hours=2))
-    await asyncio.sleep(0.6)
+    await swept(bot)
     assert len(bot_texts(emu, mx.groups[0], "Recordatorio")) == 3
     assert len(bot_texts(emu, madrid.groups[0], "Reminder")) == 3
     rows = await reminder_rows(bot, action_id)
@@ -127,7 +126,7 @@ async def test_an_action_moved_then_cancelled(emu: Emulator, make_bot) -> None:
 
     # The old times pass quietly; the first new one (the 7-day, at the old start) fires once.
     advance_to(emu, starts - timedelta(minutes=5))
-    await asyncio.sleep(0.6)
+    await swept(bot)
     for org in (going, no):
         assert bot_texts(emu, org.groups[0], "Recordatorio") == []
     advance_to(emu, moved - timedelta(days=7))
@@ -146,7 +145,7 @@ async def test_an_action_moved_then_cancelled(emu: Emulator, make_bot) -> None:
     assert bot_texts(emu, no.groups[0], "Cancelada") == []
     assert [r.status for r in await reminder_rows(bot, action_id)] == ["done"]
     advance_to(emu, moved + timedelta(hours=1))
-    await asyncio.sleep(0.6)
+    await swept(bot)
     assert len(bot_texts(emu, going.groups[0], "Recordatorio")) == 1
     assert len(bot_texts(emu, maybe.groups[0], "Reminder")) == 1
     # The low-profile organisation is named in nothing the others read.
@@ -180,7 +179,7 @@ async def test_down_across_a_reminder_late_then_missed(emu: Emulator, make_bot) 
         return found if "pending" not in found and "running" not in found else None
 
     assert await eventually(statuses, what="the rows finished") == ["done", "missed"]
-    await asyncio.sleep(0.6)
+    await swept(third)
     assert len(bot_texts(emu, org.groups[0], "Recordatorio")) == 1
 
 
@@ -242,7 +241,7 @@ async def test_a_restart_with_1000_future_reminders(emu: Emulator, make_bot) -> 
             ScheduledTask.status != "done"))).scalar_one()
     assert fanouts == 1000 and leftover == 0
     assert copies == [(org.groups[0].id, 3)]
-    await asyncio.sleep(0.6)
+    await swept(third)
     assert len(bot_texts(emu, org.groups[0], "Recordatorio")) == 3
     print(f"1000 actions made in {made:.2f}s; restart {restarted:.2f}s; "
           f"1000 reminders run in {ran:.2f}s (with a stop and start in the middle)")

@@ -6,7 +6,6 @@ flagged to them. A low-profile organisation is never named to the others."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +27,7 @@ from tests.alert_helpers import (
     text_after,
 )
 from tests.delivery_helpers import finished
-from tests.helpers import eventually
+from tests.helpers import eventually, swept
 from tests.org_helpers import started
 
 ZONE = ZoneInfo("America/Mexico_City")
@@ -69,7 +68,7 @@ async def test_escalation_follows_the_clock(emu: Emulator, make_bot) -> None:
 
     # a minute before the lead time: nothing yet
     advance_to(emu, deadline - timedelta(hours=24), plus=-60)
-    await asyncio.sleep(1.5)
+    await swept(bot)
     assert await fanout(bot, f"alert.escalate:{alert.id}") is None
     # at the lead time: the silent organisations' reachable contacts, in private
     advance_to(emu, deadline - timedelta(hours=24), plus=5)

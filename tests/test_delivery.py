@@ -12,6 +12,7 @@ from bot.db.models import Chat, OutboxRow, Person
 from bot.delivery import outbox
 from bot.emulator import Emulator
 from tests.delivery_helpers import copies, copy_counts, fan_out, finished, make_audience, status
+from tests.helpers import eventually, outbox_empty
 
 # The engine keeps Telegram's limits, all of them, at the pace they set in real time.
 pytestmark = [pytest.mark.telegram_limits, pytest.mark.serial]
@@ -39,7 +40,7 @@ async def test_enqueuing_twice_sends_once(emu: Emulator, bot) -> None:
     second = await fan_out(bot, "same-key", ids, "once #t2")
     assert first == second
     await finished(bot, first)
-    await asyncio.sleep(0.5)
+    await eventually(lambda: outbox_empty(bot), what="nothing left to send")
     assert all(n == 1 for n in copy_counts(emu, ids, "#t2").values())
 
 
@@ -129,7 +130,7 @@ async def test_a_429_storm_waits_without_spending_attempts(emu: Emulator, make_b
     emu.faults.retry_after = 2
     emu.faults.add("429", rate=1.0, methods={"sendMessage"})
     fanout = await fan_out(service, "t6", [c.id for c in audience.chats], "storm #t6")
-    await asyncio.sleep(10 / emu.clock.scale)  # ten emulated seconds of nothing but 429s
+    await asyncio.sleep(10 / emu.clock.scale)  # the storm lasts ten emulated seconds
     assert emu.faults.injected["429"] >= 2
     emu.faults.clear()
     result = await finished(service, fanout)

@@ -3,7 +3,6 @@ flight; and the start-up failures a person can cause end with one clear line."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
 from pathlib import Path
@@ -15,6 +14,7 @@ from bot.db.engine import Database
 from bot.db.models import SavedUpdate
 from bot.emulator import Emulator
 from tests.conftest import TOKEN
+from tests.helpers import eventually
 from tests.process import BotProcess, bot_env
 
 HELP_MARK = "Qué hace este bot"
@@ -76,7 +76,10 @@ async def test_sigkill_while_updates_arrive_loses_nothing(emu: Emulator, databas
 
     await emu.wait_for(lambda: all(replies(emu, p) >= 1 for p in people), timeout=60,
                        what="every person answered")
-    await asyncio.sleep(1.0)  # the last handled updates are marked done
+    async def all_done() -> bool:
+        return all(r.status == "done" for r in await saved(database_url))
+
+    await eventually(all_done, what="the last handled updates marked done")
     rows = await saved(database_url)
     await process.terminate()
 

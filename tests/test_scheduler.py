@@ -13,7 +13,7 @@ from bot.db.migrate import upgrade_database
 from bot.db.models import ScheduledTask
 from bot.emulator import Emulator
 from bot.scheduler import Due, Scheduler, TaskKind, schedule
-from tests.helpers import eventually
+from tests.helpers import eventually, swept
 
 KIND = "test.say"
 
@@ -48,7 +48,7 @@ async def test_a_row_runs_when_the_clock_reaches_it(emu: Emulator, make_bot) -> 
     emu.send(ana, "hola")  # opens the private chat
     service = await make_bot(extra_kinds=[say_kind])
     await add_task(service, ana.id, "reminder", in_seconds=7200)
-    await asyncio.sleep(0.5)
+    await swept(service)
     assert said(emu, emu.private_chat(ana), "reminder") == 0
     emu.clock.advance(7200)
     await emu.wait_for(lambda: said(emu, emu.private_chat(ana), "reminder") == 1)
@@ -75,10 +75,10 @@ async def test_due_during_downtime_runs_once_after_restart(emu: Emulator, make_b
     emu.clock.advance(3600 + 120)  # the first is 52 min late (useful), the second 61 (not)
     second = await make_bot(extra_kinds=[say_kind])
     await emu.wait_for(lambda: said(emu, emu.private_chat(ana), "late but useful") == 1)
-    await asyncio.sleep(1)  # a few more sweeps: nothing runs twice
+    await swept(second)  # a few more sweeps: nothing runs twice
     await second.stop()
     third = await make_bot(extra_kinds=[say_kind])
-    await asyncio.sleep(0.6)
+    await swept(third)
     assert said(emu, emu.private_chat(ana), "late but useful") == 1
     assert said(emu, emu.private_chat(ana), "too late") == 0
     rows = {r.payload["text"]: r for r in await tasks(third)}

@@ -57,10 +57,12 @@ async def test_urgent_request_without_offer_is_escalated_on_the_clock(emu: Emula
     await ask_for_help(emu, lonely.contact, capacity="digital-security", urgency="urgent",
                        text="Nos atacan ahora.", visibility="named", words=ES)
     first = await last_request(bot)
+    # Its call for help reaches the other capable contacts first, so that the next contact's
+    # /ask flow reads its own replies, not that copy landing between two of them.
+    await sent_to(bot, first)
     await ask_for_help(emu, helped.contact, capacity="digital-security", urgency="urgent",
                        text="También nos atacan.", visibility="named", words=ES)
     second = await last_request(bot)
-    await sent_to(bot, first)
     await sent_to(bot, second)
     helper_chat = emu.private_chat(helper.contact)
     copy = copy_in(emu, helper_chat, f"#{second.id}")
