@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.db.models import Base, Organisation
+from bot.db.models import Base, Organisation, OutboxRow
 from bot.emulator import Emulator
 from bot.services import membership
+from tests.helpers import eventually
 
 # Tables that change on every update or heartbeat whatever the handler does (sent_messages: the
 # bot's own replies in an organisation's chats, kept 48 hours so they can be deleted).
@@ -38,7 +39,11 @@ async def org_row(service: Any, org_id: int) -> Organisation:
 
 
 async def snapshot(service: Any) -> dict[str, list[tuple]]:
-    """Every row of every table (but the volatile ones), to show that nothing changed."""
+    """Every row of every table (but the volatile ones), to show that nothing changed. Taken at
+    rest: a copy the emulator already shows may still be marked 'sending' for a moment, and two
+    snapshots either side of that moment would differ though nothing was done."""
+    await eventually(lambda: nothing_in_flight(service), timeout=30,
+                     what="no outbox row left in flight before the snapshot")
     rows: dict[str, list[tuple]] = {}
     async with service.db.sessions() as session:
         for table in Base.metadata.sorted_tables:
@@ -47,6 +52,13 @@ async def snapshot(service: Any) -> dict[str, list[tuple]]:
             found = (await session.execute(select(table))).all()
             rows[table.name] = sorted((tuple(r) for r in found), key=repr)
     return rows
+
+
+async def nothing_in_flight(service: Any) -> bool:
+    """Whether no outbox row is being sent (queued rows may wait for their time)."""
+    async with service.db.sessions() as session:
+        return (await session.execute(select(OutboxRow.id).where(
+            OutboxRow.state == "sending").limit(1))).scalar() is None
 
 
 async def ask(emu: Emulator, user: Any, text: str, chat: Any = None, **kwargs: Any) -> Any:

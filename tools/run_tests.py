@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import socket
 import subprocess
 import sys
@@ -47,6 +46,9 @@ FLOOR = {"default": 385, "reliability": 10}
 
 @dataclass
 class Phase:
+    """One pytest run of a part: which tests, on how many workers, and whether it may share the
+    machine with another part's run (see STAGES)."""
+
     name: str
     args: list[str]
     parallel: bool
@@ -54,8 +56,9 @@ class Phase:
 
 @dataclass
 class Outcome:
-    """What one part ran: counts from pytest's JUnit XML, times from this process's clock and
-    the resource usage of its children (xdist workers included: pytest waits for them)."""
+    """What one part ran: counts from pytest's JUnit XML, wall time as the sum of its phases'
+    and CPU time from the resource usage of each pytest process (xdist workers included: pytest
+    waits for them), read with wait4, so that parts running side by side are told apart."""
 
     tests: int = 0
     failed: int = 0
@@ -74,12 +77,24 @@ class Outcome:
 
 
 SUITES = {
-    "default": [
-        Phase("parallel", ["-m", "not reliability and not serial"], parallel=True),
-        Phase("serial", ["-m", "not reliability and serial"], parallel=False),
-    ],
-    "reliability": [Phase("serial", ["-m", "reliability", "tests/reliability"], parallel=False)],
+    "default": {
+        "parallel": Phase("parallel", ["-m", "not reliability and not serial"], parallel=True),
+        "serial": Phase("serial", ["-m", "not reliability and serial"], parallel=False),
+    },
+    "reliability": {
+        "serial": Phase("serial", ["-m", "reliability", "tests/reliability"], parallel=False),
+    },
 }
+# The order of a full run. Within a stage the two databases' runs go side by side (each its own
+# processes, files, databases and emulator ports), because most of a test's time is spent
+# waiting on sockets and clocks, not on the CPU; `alone` stages run one database at a time,
+# because their tests measure real seconds (the pacer, the delivery engine) or kill processes
+# at moments chosen by the rate of sends.
+STAGES: list[tuple[str, str, bool]] = [
+    ("default", "parallel", False),
+    ("default", "serial", True),
+    ("reliability", "serial", False),
+]
 
 
 def reachable(host: str = "127.0.0.1", port: int = 5432) -> bool:
@@ -88,11 +103,6 @@ def reachable(host: str = "127.0.0.1", port: int = 5432) -> bool:
             return True
     except OSError:
         return False
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def count(junit: Path, outcome: Outcome) -> None:
@@ -104,28 +114,61 @@ def count(junit: Path, outcome: Outcome) -> None:
         outcome.skipped += int(suite.get("skipped", 0))
 
 
-def run_part(suite: str, db: str, env: dict[str, str], argv: list[str], workers: int,
-             order: list[str], scratch: Path) -> Outcome:
-    outcome = Outcome()
-    started, cpu0 = time.monotonic(), children_cpu()
-    for phase in SUITES[suite]:
-        junit = scratch / f"{suite}-{db}-{phase.name}.xml"
-        spread = ["-n", str(workers), "--dist", "load"] if phase.parallel and workers else []
-        print(f"== {suite} suite on {db}, {phase.name} phase"
-              f"{f' ({workers} workers)' if spread else ''} ==", flush=True)
-        cmd = [sys.executable, "-m", "pytest", *phase.args, *spread, *order,
-               f"--junitxml={junit}", *argv]
-        code = subprocess.call(cmd, env=env)
-        outcome.codes.append(0 if code == NO_TESTS_SELECTED else code)
-        count(junit, outcome)
-    outcome.wall = time.monotonic() - started
-    outcome.cpu = children_cpu() - cpu0
+@dataclass
+class Run:
+    """One phase of one part, started: its process and, when it shares the machine, the file
+    its output goes to until it ends (then it is printed whole, so that parts never interleave)."""
+
+    suite: str
+    db: str
+    phase: Phase
+    junit: Path
+    started: float
+    process: subprocess.Popen[bytes]
+    log: Path | None
+
+
+def start(suite: str, phase: Phase, db: str, env: dict[str, str], argv: list[str],
+          workers: int, order: list[str], scratch: Path, shared: bool) -> Run:
+    junit = scratch / f"{suite}-{db}-{phase.name}.xml"
+    spread = ["-n", str(workers), "--dist", "load"] if phase.parallel and workers else []
+    print(f"== {suite} suite on {db}, {phase.name} phase"
+          f"{f' ({workers} workers)' if spread else ''}"
+          f"{' (beside the other database; its output follows when it ends)' if shared else ''}"
+          " ==", flush=True)
+    cmd = [sys.executable, "-m", "pytest", *phase.args, *spread, *order,
+           f"--junitxml={junit}", *argv]
+    log = scratch / f"{suite}-{db}-{phase.name}.log" if shared else None
+    out = log.open("wb") if log else None
+    try:
+        process = subprocess.Popen(cmd, env=env, stdout=out or None,
+                                   stderr=subprocess.STDOUT if out else None)
+    finally:
+        if out:
+            out.close()
+    return Run(suite, db, phase, junit, time.monotonic(), process, log)
+
+
+def finish(run: Run, outcome: Outcome) -> None:
+    _, status, usage = os.wait4(run.process.pid, 0)
+    run.process.returncode = os.waitstatus_to_exitcode(status)
+    outcome.wall += time.monotonic() - run.started
+    outcome.cpu += usage.ru_utime + usage.ru_stime
+    if run.log:
+        print(f"== {run.suite} suite on {run.db}, {run.phase.name} phase: its output ==",
+              flush=True)
+        sys.stdout.buffer.write(run.log.read_bytes())
+        sys.stdout.flush()
+    code = run.process.returncode
+    outcome.codes.append(0 if code == NO_TESTS_SELECTED else code)
+    count(run.junit, outcome)
+
+
+def check_floor(suite: str, db: str, outcome: Outcome, argv: list[str]) -> None:
     if not argv and outcome.tests < FLOOR[suite]:
         print(f"== {suite} suite on {db}: {outcome.tests} tests collected, fewer than the "
               f"floor of {FLOOR[suite]} (tools/run_tests.py FLOOR) ==", flush=True)
         outcome.codes.append(1)
-    print(f"== {suite} suite on {db}: {outcome.line()} ==", flush=True)
-    return outcome
 
 
 def databases() -> list[tuple[str, dict[str, str]]]:
@@ -162,20 +205,38 @@ def main(argv: list[str]) -> int:
     order = [] if seed is None else ["--random-order", f"--random-order-seed={seed}"]
     if seed is not None:
         print(f"== random order, seed {seed} (replay: --random-order={seed}) ==", flush=True)
-    results: list[tuple[str, Outcome]] = []
-    started, cpu0 = time.monotonic(), children_cpu()
+    dbs = databases()
+    outcomes = {(suite, db): Outcome() for suite in suites for db, _ in dbs}
+    started = time.monotonic()
+    cpu = 0.0
     with tempfile.TemporaryDirectory(prefix="coalition-junit-") as scratch:
-        for suite in suites:
-            for db, env in databases():
-                results.append((f"{suite} suite on {db}",
-                                run_part(suite, db, env, rest, workers, order, Path(scratch))))
-    print("== summary ==", flush=True)
-    for name, outcome in results:
-        print(f"   {name}: {outcome.line()}{'' if not any(outcome.codes) else '  FAILED'}")
-    print(f"   all parts: {time.monotonic() - started:.0f} s wall, "
-          f"{children_cpu() - cpu0:.0f} s CPU"
+        for suite, phase_name, alone in STAGES:
+            if suite not in suites:
+                continue
+            phase = SUITES[suite][phase_name]
+            if alone or len(dbs) == 1:
+                for db, env in dbs:
+                    run = start(suite, phase, db, env, rest, workers, order, Path(scratch), False)
+                    finish(run, outcomes[suite, db])
+            else:
+                runs = [start(suite, phase, db, env, rest, workers, order, Path(scratch), True)
+                        for db, env in dbs]
+                for run in runs:
+                    finish(run, outcomes[suite, run.db])
+            if phase_name == list(SUITES[suite])[-1]:
+                for db, _ in dbs:
+                    check_floor(suite, db, outcomes[suite, db], rest)
+                    print(f"== {suite} suite on {db}: {outcomes[suite, db].line()} ==",
+                          flush=True)
+    print("== summary (a part's wall time is the sum of its phases'; parts of one stage ran "
+          "side by side) ==", flush=True)
+    for (suite, db), outcome in outcomes.items():
+        cpu += outcome.cpu
+        print(f"   {suite} suite on {db}: {outcome.line()}"
+              f"{'' if not any(outcome.codes) else '  FAILED'}")
+    print(f"   all parts: {time.monotonic() - started:.0f} s wall, {cpu:.0f} s CPU"
           f"{'' if seed is None else f', random order seed {seed}'}", flush=True)
-    return next((code for _, o in results for code in o.codes if code), 0)
+    return next((code for o in outcomes.values() for code in o.codes if code), 0)
 
 
 if __name__ == "__main__":

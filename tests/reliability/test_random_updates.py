@@ -15,6 +15,7 @@ contact's and the coordinator's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -240,7 +241,13 @@ async def test_random_update_sequences_break_nothing(emu: Emulator, make_bot, se
             emu.unblock(person)
         blocked.clear()
         await eventually(drained, timeout=60, what="every update handled")
-        await asyncio.sleep(0.3)  # answers to callbacks go out after the handler's reply
+        async def all_answered() -> bool:
+            return not emu.unanswered_callbacks()
+
+        # An answer to a press may go out after the handler's reply: wait for it (or 5 s; the
+        # assertion below then names the presses left unanswered).
+        with contextlib.suppress(TimeoutError):
+            await eventually(all_answered, timeout=5, what="every press answered")
         lines = debug_logging.lines[mark:]
         failures = [line[:200] for line in lines if any(
             event in line for event in ("handler.error", "intake.handle_failed",

@@ -18,17 +18,18 @@ from tests.reliability.conftest import secret_forms
 from tests.reliability.support import debug_env, free_port
 
 
-async def test_no_token_or_webhook_secret_in_any_debug_line(emu: Emulator, database_url: str,
+async def test_no_token_or_webhook_secret_in_any_debug_line(emu: Emulator,
+                                                            empty_database_url: str,
                                                             tmp_path: Path, seed: int,
                                                             hidden: list[str], report) -> None:
     port = free_port()
-    env = debug_env(emu, database_url, WEBHOOK_URL=f"http://127.0.0.1:{port}/tg/hook",
+    env = debug_env(emu, empty_database_url, WEBHOOK_URL=f"http://127.0.0.1:{port}/tg/hook",
                     WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port))
     process = await BotProcess(env, tmp_path).start()
     ana = emu.add_user("Ana", language_code="es")
     sent = emu.send(ana, "/start")
     await emu.wait_for_bot_message(emu.private_chat(ana), after=sent, timeout=60)
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         async with db.sessions() as session:
             secret = (await session.execute(select(BotState.value).where(

@@ -34,8 +34,8 @@ CONCURRENCY = 8  # SEND_CONCURRENCY's default: sends in flight a kill may leave 
 
 
 @pytest.fixture
-async def cluster(emu: Emulator, database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    found = Cluster(emu, database_url, tmp_path)
+async def cluster(emu: Emulator, empty_database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    found = Cluster(emu, empty_database_url, tmp_path)
     try:
         yield await found.start()
     finally:
