@@ -10,14 +10,19 @@ Options before the pytest arguments:
     --random-order[=SEED] shuffle the tests of every part (seed printed; the same seed replays
                           the same order)
 
-A part is one suite on one database. The default suite runs in two phases: most tests on N
-workers (pytest-xdist; each worker has its own SQLite files or PostgreSQL databases, its own
-emulator on its own port), then the tests marked `serial` (they measure time or kill processes:
-the pacer, the delivery engine, the crash test) alone. The reliability suite (`tests/reliability`,
-marked `reliability`: failover, two instances, fault rates) runs alone, serially. After each part
-the runner prints its wall time, the CPU time of every process it ran, and its test counts; a
-full run (no pytest arguments) also fails a part that collected fewer tests than the floor below,
-so that a suite cannot shrink unnoticed.
+A part is one suite on one database; a full run goes in three stages (STAGES below):
+
+1. the default suite's parallel phase, SQLite and PostgreSQL side by side, each on N workers
+   (pytest-xdist; every worker has its own SQLite files, PostgreSQL databases and emulator port):
+   most of a test's time is spent waiting on sockets and clocks, so four workers share two cores;
+2. the default suite's tests marked `serial` (they measure real seconds or kill processes: the
+   pacer, the delivery engine, the crash test), one database after the other, alone;
+3. the reliability suite (`tests/reliability`, marked `reliability`: failover, two instances,
+   fault rates, the database away, random updates), one database after the other, alone.
+
+After each part the runner prints its wall time (the sum of its phases'), the CPU time of its
+processes, and its test counts; a full run (no pytest arguments) also fails a part that collected
+fewer tests than the floor below, so that a suite cannot shrink unnoticed.
 
 PostgreSQL is TEST_DATABASE_URL, or the local server at 127.0.0.1:5432 (user postgres, trust
 auth) when that is reachable. With CI or TEST_DATABASE_URL set, PostgreSQL is required: an
@@ -93,7 +98,7 @@ SUITES = {
 STAGES: list[tuple[str, str, bool]] = [
     ("default", "parallel", False),
     ("default", "serial", True),
-    ("reliability", "serial", False),
+    ("reliability", "serial", True),
 ]
 
 
