@@ -20,7 +20,7 @@ import handlers
 from bot.clock import Clock, clock_from_settings
 from bot.commands import publish_default
 from bot.config import Settings
-from bot.db.engine import Database
+from bot.db.engine import Database, DatabaseReplaced
 from bot.db.migrate import upgrade_database
 from bot.delivery import cleanup
 from bot.delivery.http import AiohttpRequest
@@ -122,6 +122,11 @@ class BotService:
         self.webhook: WebhookServer | None = None
         self._started = False
         self._heart: asyncio.Task[None] | None = None
+        # One sweep at a time: the regular one and any `sweep_soon` run one after the other.
+        self._sweep_lock = asyncio.Lock()
+        # A fault that stops the process (the database file replaced); /health reports it.
+        self.fatal: str | None = None
+        self._fatal_event = asyncio.Event()
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -168,6 +173,9 @@ class BotService:
         """For GET /health: the database's figures and whether this process's sender runs."""
         task = getattr(self.sender, "_task", None)
         sender_alive = task is not None and not task.done()
+        if self.fatal is not None:
+            return False, {"database": False, "sender_alive": sender_alive,
+                           "problems": [self.fatal]}
         try:
             async with self.db.reader() as session:
                 found = await health.status(session, self.clock.now())
@@ -183,11 +191,20 @@ class BotService:
             "outbox": found.outbox}
 
     async def _heartbeat(self) -> None:
-        """Keep this instance's row fresh, and take back the claims of instances that died."""
+        """Keep this instance's row fresh, and take back the claims of instances that died.
+        A database file deleted or replaced under the running bot is a fault to stop on: /health
+        says so for one beat, then `run_until_stopped` ends with DatabaseReplaced."""
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=BEAT_EVERY_S)
                 return
+            if self.fatal is not None:
+                self._fatal_event.set()
+                return
+            if self.db.replaced():
+                log.error("db.replaced")
+                self.fatal = "database_replaced"
+                continue
             try:
                 await self.liveness.beat()
                 await self._take_back()
@@ -202,15 +219,22 @@ class BotService:
             await self.scheduler.take_back(dead)
             await self.sender.take_back(dead)
 
+    def sweep_soon(self) -> None:
+        """Sweep now, besides the regular sweeps: the clock jumped (the emulator's, moved by a
+        test or a sandbox `/wait`), so work may be due that the next interval would only delay."""
+        if self._started and self.application.job_queue is not None:
+            self.application.job_queue.run_once(self._sweep, 0, name="sweep-soon")
+
     async def _sweep(self, _context: object) -> None:
-        try:
-            await self.scheduler.sweep()
-        except Exception:
-            log.exception("scheduler.sweep_failed")
-        try:
-            await cleanup.sweep_deletions(self)
-        except Exception:
-            log.exception("safety.deletion_sweep_failed")
+        async with self._sweep_lock:
+            try:
+                await self.scheduler.sweep()
+            except Exception:
+                log.exception("scheduler.sweep_failed")
+            try:
+                await cleanup.sweep_deletions(self)
+            except Exception:
+                log.exception("safety.deletion_sweep_failed")
 
     async def stop(self) -> None:
         if self._started:
@@ -222,6 +246,13 @@ class BotService:
                 await self.webhook.stop()
             await self.dispatcher.stop()
             await self.sender.stop()
+            # No sweep is cut in the middle: no new one starts, the running one ends (else the
+            # job queue's shutdown cancels it, logged as an ERROR on every stop).
+            if self.application.job_queue is not None:
+                for job in self.application.job_queue.jobs():
+                    job.schedule_removal()
+            async with self._sweep_lock:
+                pass
             with contextlib.suppress(Exception):
                 await self.application.stop()
             with contextlib.suppress(Exception):
@@ -245,10 +276,14 @@ class BotService:
             # In webhook mode the poller never started: its wait returns at once and is ignored.
             poller = asyncio.create_task(self.poller.wait() if self.webhook is None
                                          else stop.wait())
-            done, _ = await asyncio.wait({waiter, poller}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (waiter, poller):
+            fatal = asyncio.create_task(self._fatal_event.wait())
+            done, _ = await asyncio.wait({waiter, poller, fatal},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            for task in (waiter, poller, fatal):
                 if task not in done:
                     task.cancel()
+            if fatal in done:
+                raise DatabaseReplaced(self.fatal or "database_replaced")
             if poller in done:
                 poller.result()
         finally:

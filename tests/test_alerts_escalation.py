@@ -33,6 +33,10 @@ from tests.org_helpers import started
 ZONE = ZoneInfo("America/Mexico_City")
 
 
+async def _all_done(states: Any) -> bool:
+    return set((await states()).values()) == {"done"}
+
+
 async def fanout(bot: Any, key: str) -> int | None:
     async with bot.db.sessions() as session:
         return (await session.execute(select(Fanout.id).where(Fanout.key == key))).scalar()
@@ -99,8 +103,12 @@ async def test_escalation_follows_the_clock(emu: Emulator, make_bot) -> None:
     readers = [alfa.groups[0], beta.groups[0], emu.private_chat(alfa.contact),
                emu.private_chat(beta.contact)]
     assert "Lambda" not in everything_read(emu, readers)
-    assert {k: s for k, (_, s) in (await tasks(bot)).items()} == {
-        "alerts.escalate": "done", "alerts.overdue": "done"}
+    # the flag is out before its scheduled row is marked done: wait for the mark
+    async def states() -> dict[str, str]:
+        return {k: s for k, (_, s) in (await tasks(bot)).items()}
+
+    await eventually(lambda: _all_done(states), what="both scheduled rows done")
+    assert await states() == {"alerts.escalate": "done", "alerts.overdue": "done"}
 
     # a correction reaches the re-sent copies too (their own line of fan-outs)
     async with bot.db.transaction() as session:

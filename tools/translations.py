@@ -45,7 +45,7 @@ def update() -> None:
         po = LOCALES / lang / "LC_MESSAGES" / "messages.po"
         if po.exists():
             run("update", "-i", str(POT), "-d", str(LOCALES), "-l", lang, "--no-fuzzy-matching",
-                "--ignore-obsolete")
+                "--ignore-obsolete", "--width=100")
         else:
             run("init", "-i", str(POT), "-d", str(LOCALES), "-l", lang)
 

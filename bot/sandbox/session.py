@@ -22,6 +22,7 @@ from bot.app import BotService
 from bot.clock import CallableClock
 from bot.config import load_settings
 from bot.emulator import DriverError, Emulator
+from bot.numbers import whole_number
 from bot.sandbox import seed as sample_seed
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,9 @@ class Sandbox:
 
     def person_named(self, text: str) -> Any | None:
         names = list(self.sample.people)
-        if text.isdigit() and 1 <= int(text) <= len(names):
-            return self.sample.people[names[int(text) - 1]]
+        number = whole_number(text)
+        if number is not None and 1 <= number <= len(names):
+            return self.sample.people[names[number - 1]]
         matches = [p for n, p in self.sample.people.items() if n.lower().startswith(text.lower())]
         return matches[0] if len(matches) == 1 else None
 
@@ -89,8 +91,9 @@ class Sandbox:
         if text.lower() in ("private", "privado", ""):
             return self.emu.private_chat(self.me)
         titles = list(self.sample.chats)
-        if text.isdigit() and 1 <= int(text) <= len(titles):
-            return self.sample.chats[titles[int(text) - 1]]
+        number = whole_number(text)
+        if number is not None and 1 <= number <= len(titles):
+            return self.sample.chats[titles[number - 1]]
         matches = [c for t, c in self.sample.chats.items() if t.lower().startswith(text.lower())]
         if len(matches) == 1:
             return matches[0]
@@ -283,6 +286,7 @@ async def start_sandbox(database_url: str | None = None) -> Sandbox:
     service = BotService(settings, clock=CallableClock(emu.clock.now,
                                                        scale=lambda: emu.clock.scale))
     await service.start()
+    emu.clock.on_change(service.sweep_soon)  # after a /wait, what fell due runs at once
     await sample_seed.seed(emu, service, sample)
     box = Sandbox(emu=emu, service=service, sample=sample, folder=folder)
     box.me = sample.people[sample_seed.COORDINATOR]

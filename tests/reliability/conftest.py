@@ -36,13 +36,16 @@ _reported: list[str] = []
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this folder, before `-m` selects (tryfirst). They play Telegram's
-    per-chat and per-group limits in full (the emulator and the bot's pacer), but for the SQLite
-    writers' test: what it loads is the database, and twenty people each receiving eighty notes
-    at one a second would spend eighty seconds draining their queues after its sixty."""
+    per-chat and per-group limits in full (the emulator and the bot's pacer), but for two whose
+    subject is not delivery: the SQLite writers' test loads the database (twenty people each
+    receiving eighty notes at one a second would spend eighty seconds draining their queues after
+    its sixty), and the random update sequences test what handlers do with any input (a group's
+    twenty replies a minute would spend most of its time waiting)."""
+    unlimited = {"test_sqlite_writers.py", "test_random_updates.py"}
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.reliability)
-            if Path(str(item.path)).name != "test_sqlite_writers.py":
+            if Path(str(item.path)).name not in unlimited:
                 item.add_marker(pytest.mark.telegram_limits)
 
 
@@ -161,6 +164,7 @@ async def bot_on(emu):  # type: ignore[no-untyped-def]
 
     async def factory(url: str, extra_kinds=(), send_concurrency=None, **overrides):  # type: ignore[no-untyped-def]
         clock = CallableClock(emu.clock.now, scale=lambda: emu.clock.scale)
+        overrides.setdefault("sweep_interval", 0.2)  # as they were measured: fault rates, failover
         service = BotService(make_settings(emu, url, **overrides), clock=clock,
                              extra_kinds=extra_kinds, send_concurrency=send_concurrency,
                              chat_limits=emu.chat_limits)

@@ -4,7 +4,8 @@ lost), during a broadcast, a poll and a wave of reminders (scheduled rows that e
 Every reachable chat is served at least once; the blocked ones end `unreachable`; the extra copies
 are at most the sends whose answer was lost (rule D: the injected ones, and any whose client
 timed out after the send was applied, which the emulator counts), and the outbox counts them as
-possibly duplicated. The emulator's clock runs 10x, so Telegram's 30 a second costs a tenth.
+possibly duplicated. The emulator's clock runs 30x, so Telegram's 30 a second (and the bot's
+back-off) cost a thirtieth; a time-out's hold is real time.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def marked(emu: Emulator, chat_id: int, marker: str) -> int:
 
 async def test_every_fault_at_10_percent_broadcast_poll_and_reminders(
         emu: Emulator, make_bot, seed: int, report) -> None:
-    emu.clock.scale = 10.0
+    emu.clock.scale = 30.0
     # A time-out or a lost answer holds the request 1 s (real time: the bot waits on a socket),
     # then drops it; the bot's read time-out is 5 s, so the drop is what it sees either way.
     emu.faults.hold = 1.0
