@@ -31,6 +31,7 @@ def _fail(message: str, status: int = EX_CONFIG) -> int:
 
 async def _run() -> int:
     from bot.app import BotService
+    from bot.db.engine import DatabaseReplaced
 
     settings = load_settings(require_token=True)
     setup_logging(settings.log_level, settings.secrets())
@@ -46,6 +47,12 @@ async def _run() -> int:
         await service.stop()
         return _fail("Telegram refused TELEGRAM_BOT_TOKEN (invalid or revoked): get a new one "
                      "from @BotFather (/token) and put it in .env.")
+    except DatabaseReplaced:
+        await service.stop()
+        return _fail(f"the database file ({settings.database_url.split(':///', 1)[-1]}) was "
+                     "deleted or replaced while the bot ran; it stopped, so that nothing is "
+                     "written where nobody will find it. Put the file back (or restore a backup), "
+                     "then start it again.")
     except NetworkError:
         await service.stop()
         return _fail(f"cannot reach the Bot API at TELEGRAM_API_BASE_URL "

@@ -37,6 +37,7 @@ MEMBER_COMMANDS: list[tuple[str, str]] = [
 COORDINATOR_COMMANDS: list[tuple[str, str]] = [
     *MEMBER_COMMANDS,
     ("pending", N_("Registrations waiting for a decision")),
+    ("invitations", N_("Open invitations: list and withdraw")),
     ("members", N_("Member organisations, with filters")),
     ("export", N_("Export members as a CSV file (private chat)")),
     ("coordinators", N_("The coordinators: list, add, remove")),

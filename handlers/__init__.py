@@ -27,6 +27,7 @@ from handlers import (
     digests,
     errors,
     flows,
+    invitations,
     language,
     organisations,
     polls,
@@ -37,8 +38,8 @@ from handlers import (
     timezone,
 )
 
-CAPABILITIES = (registration, organisations, coordination, safety, alerts, alert_followup,
-                alert_reports, polls, actions, solidarity, digests)
+CAPABILITIES = (registration, invitations, organisations, coordination, safety, alerts,
+                alert_followup, alert_reports, polls, actions, solidarity, digests)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

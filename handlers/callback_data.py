@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
 from bot.i18n import CHOICES
+from bot.numbers import whole_number
 
 VERSION = "v1"
 MAX_BYTES = 64
@@ -57,9 +58,10 @@ def decode(data: str | None) -> Any | None:
     values: dict[str, Any] = {}
     for f, raw in zip(fields, parts[2:], strict=True):
         if f.type in ("int", int):
-            if not raw.lstrip("-").isdigit() or len(raw) > 20:
+            number = whole_number(raw, signed=True)
+            if number is None:
                 return None
-            values[f.name] = int(raw)
+            values[f.name] = number
         else:
             values[f.name] = raw
     decoded = cls(**values)

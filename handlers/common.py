@@ -104,6 +104,22 @@ async def reply(update: Update, where: Here, build: Build,
     return sent
 
 
+async def reply_photo(update: Update, where: Here, png: bytes, caption: Build) -> Message | None:
+    """A picture (a chart) in the update's chat, under the same chat policy as `reply`:
+    protected, and kept for deletion, in a low-profile organisation's chat (rule Q)."""
+    message = update.effective_message
+    if message is None:
+        return None
+    sent = await message.get_bot().send_photo(
+        chat_id=where.chat_id, photo=png, caption=where.text(caption), parse_mode=ParseMode.HTML,
+        protect_content=where.policy.protect)
+    if where.policy.org_id is not None:
+        async with where.rt.db.transaction() as session:
+            await safety.record_sent(session, where.chat_id, sent.message_id, sent.date,
+                                     where.policy)
+    return sent
+
+
 async def is_group_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
     """Whether the person administers the group (`getChatAdministrators` needs no admin rights)."""
     try:

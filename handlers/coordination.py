@@ -25,6 +25,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.commands import publish_for_coordinator
 from bot.i18n import Text
+from bot.numbers import whole_number
 from bot.services import members_view, people
 from bot.services import vocabulary as v
 from bot.services.members_view import Change
@@ -246,7 +247,8 @@ def _target(update: Update, args: list[str]) -> int | None:
     """The id typed after add/remove, or the author of the message replied to."""
     if len(args) == 2:
         raw = args[1].strip()
-        return int(raw) if raw.isdigit() and 0 < int(raw) < MAX_ID else None
+        number = whole_number(raw)
+        return number if number is not None and 0 < number < MAX_ID else None
     message = update.effective_message
     replied = message.reply_to_message if message is not None else None
     if len(args) == 1 and replied is not None and replied.from_user is not None:

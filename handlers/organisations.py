@@ -21,9 +21,11 @@ from bot import i18n
 from bot.db.models import Organisation
 from bot.delivery.outbox import Outgoing
 from bot.i18n import N_, Text
+from bot.numbers import whole_number
 from bot.runtime import runtime_of
-from bot.services import chats, conversations, members_view, membership
+from bot.services import approvals, chats, conversations, members_view, membership
 from bot.services import vocabulary as v
+from bot.services.roles import Role
 from handlers.buttons import on
 from handlers.callback_data import action, encode
 from handlers.common import Build, Here, anonymous_refusal, here, is_group_admin, reply
@@ -100,10 +102,41 @@ class ToggleAnswering:
 @action("ctrm")
 @dataclasses.dataclass(frozen=True)
 class RemoveContact:
+    """A button from before removal asked for confirmation (it now asks)."""
+
     user_id: int
 
     def valid(self) -> bool:
         return self.user_id > 0
+
+
+@action("ctask")
+@dataclasses.dataclass(frozen=True)
+class AskRemoveContact:
+    org_id: int
+    user_id: int
+
+    def valid(self) -> bool:
+        return self.org_id > 0 and self.user_id > 0
+
+
+@action("ctyes")
+@dataclasses.dataclass(frozen=True)
+class ConfirmRemoveContact:
+    org_id: int
+    user_id: int
+
+    def valid(self) -> bool:
+        return self.org_id > 0 and self.user_id > 0
+
+
+@action("ctno")
+@dataclasses.dataclass(frozen=True)
+class CancelRemoveContact:
+    org_id: int
+
+    def valid(self) -> bool:
+        return self.org_id > 0
 
 
 @action("leave")
@@ -400,64 +433,209 @@ async def answer_name(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
 
 
 # -- /contacts ----------------------------------------------------------------------------------
+# A contact manages their organisation's contacts; a coordinator, any organisation's
+# (`/contacts <org id>`), and only a coordinator removes the last one. Removing asks first, names
+# the person as Telegram does now (their name is kept nowhere: it is asked for each view), and
+# tells the removed person, the other contacts and the coordinators.
 
-def _contacts_view(org: Organisation, ids: list[int], where: Here,
+async def _names(update: Update, ids: list[int]) -> dict[int, str]:
+    """Each person's current name in Telegram, or nothing when Telegram will not say."""
+    found: dict[int, str] = {}
+    for uid in ids:
+        try:
+            chat = await update.get_bot().get_chat(uid)
+        except TelegramError:
+            continue
+        name = " ".join(p for p in (chat.first_name, chat.last_name) if p).strip()
+        if name:
+            found[uid] = name[:64]
+    return found
+
+
+def _person(t: Text, uid: int, names: dict[int, str]) -> str:
+    """How a person reads in these views: their name and id, or their id alone (escaped by tr)."""
+    name = names.get(uid)
+    return t.tr("{name} ({id})", name=name, id=uid) if name else str(uid)
+
+
+def _contacts_view(org: Organisation, ids: list[int], names: dict[int, str], where: Here,
                    ) -> tuple[Build, InlineKeyboardMarkup | None]:
+    coordinator = where.role is Role.COORDINATOR
+    removable = len(ids) > 1 or (coordinator and ids)
+
     def build(t: Text) -> str:
         lines = [t.tr("Contacts of <b>{name}</b>:", name=org.name)]
-        for uid in ids:
-            lines.append(t.tr("• {id} (you)", id=uid) if uid == where.user_id
-                         else t.tr("• {id}", id=uid))
+        for n, uid in enumerate(ids, start=1):
+            who = i18n.Safe(_person(t, uid, names))
+            lines.append(t.tr("{n}. {who} (you)", n=n, who=who) if uid == where.user_id
+                         else t.tr("{n}. {who}", n=n, who=who))
         if len(ids) == 1:
-            lines.append(t.tr("An organisation keeps at least one contact."))
+            lines.append(t.tr("An organisation keeps at least one contact; only a coordinator "
+                              "can remove the last one."))
         return "\n".join(lines)
 
     markup = None
-    if len(ids) > 1:
+    if removable:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-            where.label(lambda t, uid=uid: t.tr("Remove {id}", id=uid)),
-            callback_data=encode(RemoveContact(uid)))] for uid in ids])
+            where.label(lambda t, n=n: t.tr("Remove {n}", n=n)),
+            callback_data=encode(AskRemoveContact(org.id, uid)))]
+            for n, uid in enumerate(ids, start=1)])
     return build, markup
+
+
+async def _contacts_org(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        where: Here) -> Organisation | None:
+    """The organisation whose contacts are shown: a coordinator's `/contacts <id>`, else the
+    writer's own."""
+    args = context.args or []
+    if args and where.role is Role.COORDINATOR and not where.anonymous:
+        if not where.private:
+            await reply(update, where, _private_only)
+            return None
+        org_id = whole_number(args[0], max_digits=15)
+        async with where.rt.db.reader() as session:
+            org = await approvals.organisation(session, org_id) if org_id is not None else None
+        if org is None:
+            await reply(update, where, lambda t: t.tr("I know no organisation #{id}.",
+                                                      id=args[0][:16]))
+        return org
+    return await _contact_org(update, where)
 
 
 async def contacts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     where = await here(update, context)
-    org = await _contact_org(update, where)
+    org = await _contacts_org(update, context, where)
     if org is None:
         return
-    async with where.rt.db.transaction() as session:
+    async with where.rt.db.reader() as session:
         ids = await membership.contacts_of(session, org.id)
-    build, markup = _contacts_view(org, ids, where)
+    build, markup = _contacts_view(org, ids, await _names(update, ids), where)
     await reply(update, where, build, markup=markup)
 
 
+async def _managed_org(update: Update, where: Here, org_id: int) -> Organisation | None:
+    """For a contacts button: the organisation, if the presser may manage its contacts (a
+    coordinator, or a contact of it) and pressed in their private chat; else a refusal."""
+    query = update.callback_query
+    assert query is not None
+    org = None
+    if not where.anonymous and where.private:
+        async with where.rt.db.reader() as session:
+            if where.role is Role.COORDINATOR:
+                org = await approvals.organisation(session, org_id)
+            else:
+                own = await members_view.active_org_of(session, where.user_id)
+                org = own if own is not None and own.id == org_id else None
+    if org is None:
+        log.info("organisations.button_refused")
+        await query.answer(where.t.tr("Only the contacts of an active member organisation can do "
+                                      "this."), show_alert=True)
+    return org
+
+
 @on(RemoveContact)
-async def remove_contact_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                                pressed: RemoveContact) -> None:
+async def old_remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                            pressed: RemoveContact) -> None:
+    """A button from before removal asked first: it now asks (for the presser's organisation)."""
+    where = await here(update, context)
+    org = await _button_org(update, where)
+    if org is not None:
+        await ask_remove_button(update, context, AskRemoveContact(org.id, pressed.user_id))
+
+
+@on(AskRemoveContact)
+async def ask_remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                            pressed: AskRemoveContact) -> None:
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    org = await _button_org(update, where)
+    org = await _managed_org(update, where, pressed.org_id)
     if org is None:
         return
-    async with where.rt.db.transaction() as session:
-        refused = await members_view.remove_contact(session, org.id, pressed.user_id,
-                                                    where.user_id, where.rt.clock.now())
+    async with where.rt.db.reader() as session:
         ids = await membership.contacts_of(session, org.id)
-    if refused is members_view.Change.LAST_CONTACT:
-        await query.answer(where.t.tr("An organisation keeps at least one contact."),
-                           show_alert=True)
-        return
-    if refused is not None:
+    if pressed.user_id not in ids:
         await query.answer(where.t.tr("That person is not a contact of your organisation."),
                            show_alert=True)
         return
-    log.info("organisations.contact_removed org=%s", org.id)
-    await query.answer(where.t.tr("Removed."))
-    build, markup = _contacts_view(org, ids, where)
+    if len(ids) <= 1 and where.role is not Role.COORDINATOR:
+        await query.answer(where.t.tr("An organisation keeps at least one contact; only a "
+                                      "coordinator can remove the last one."), show_alert=True)
+        return
+    names = await _names(update, [pressed.user_id])
+    await query.answer()
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton(where.label(lambda t: t.tr("Yes, remove")),
+                             callback_data=encode(ConfirmRemoveContact(org.id, pressed.user_id))),
+        InlineKeyboardButton(where.label(lambda t: t.tr("No, keep")),
+                             callback_data=encode(CancelRemoveContact(org.id))),
+    ]])
+    last = len(ids) <= 1
+    await redraw(query, where.text(lambda t: t.tr(
+        "Remove {who} as a contact of <b>{name}</b>? They will no longer speak for it; they, the "
+        "other contacts and the coordinators will be told.",
+        who=i18n.Safe(_person(t, pressed.user_id, names)), name=org.name)
+        + ("\n\n" + t.tr("This is its last contact: nobody will speak for the organisation "
+                          "until a coordinator invites someone.") if last else "")),
+        parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _removed_notice(org: Organisation, who: str, by_coordinator: bool) -> Build:
+    if by_coordinator:
+        return lambda t: t.tr("A coordinator removed {who} as a contact of <b>{name}</b> (#{id}).",
+                              who=i18n.Safe(who), name=org.name, id=org.id)
+    return lambda t: t.tr("{who} is no longer a contact of <b>{name}</b> (#{id}): another contact "
+                          "removed them. If this is a mistake, write to the coordinators.",
+                          who=i18n.Safe(who), name=org.name, id=org.id)
+
+
+@on(ConfirmRemoveContact, CancelRemoveContact)
+async def remove_contact_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                                pressed: ConfirmRemoveContact | CancelRemoveContact) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    org = await _managed_org(update, where, pressed.org_id)
+    if org is None:
+        return
+    rt = where.rt
+    if isinstance(pressed, ConfirmRemoveContact):
+        by_coordinator = where.role is Role.COORDINATOR
+        names = await _names(update, [pressed.user_id])
+        async with rt.db.transaction() as session:
+            recipients = await members_view.removal_recipients(
+                session, org.id, pressed.user_id, where.user_id, rt.settings.coordinator_ids,
+                rt.settings.coordination_chat_id)
+            notices = []
+            for r in recipients:
+                lang = (i18n.normalise(r.language) or (r.language if r.language == "both" else None)
+                        or rt.settings.default_language)
+                who = i18n.render(lang, rt.settings.timezone,
+                                  lambda t: _person(t, pressed.user_id, names))
+                notices.append(Outgoing(chat_id=r.chat_id, text=i18n.render(
+                    lang, rt.settings.timezone, _removed_notice(org, who, by_coordinator))))
+            refused = await members_view.remove_contact(
+                session, org.id, pressed.user_id, where.user_id, rt.clock.now(), notices,
+                by_coordinator=by_coordinator)
+        if refused is members_view.Change.LAST_CONTACT:
+            await query.answer(where.t.tr("An organisation keeps at least one contact; only a "
+                                          "coordinator can remove the last one."),
+                               show_alert=True)
+            return
+        if refused is not None:
+            await query.answer(where.t.tr("That person is not a contact of your organisation."),
+                               show_alert=True)
+            return
+        rt.wake_sender()
+        log.info("organisations.contact_removed org=%s", org.id)
+        await query.answer(where.t.tr("Removed."))
+    else:
+        await query.answer()
+    async with rt.db.reader() as session:
+        ids = await membership.contacts_of(session, org.id)
+    build, markup = _contacts_view(org, ids, await _names(update, ids), where)
     if query.message is not None:
-        await redraw(query, where.text(build), parse_mode=ParseMode.HTML,
-                                      reply_markup=markup)
+        await redraw(query, where.text(build), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 # -- /leave -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from bot.db.models import Poll
 from bot.i18n import N_, Text
 from bot.services import poll_chart, polls
 from bot.services import vocabulary as v
-from bot.services.poll_results import Result, shown_groups, state_line_data
+from bot.services.poll_results import MIN_GROUP, Result, shown_groups, state_line_data
 from bot.services.visibility import OTHER
 
 KIND_LABELS = {"single": N_("Single choice"), "multiple": N_("Multiple choice"),
@@ -187,12 +187,17 @@ def results_text(t: Text, poll: Poll, result: Result, *, coordinator_view: bool,
     lines += ["", t.tr_plural("Turnout: {voted} of {n} organisation voted.",
                               "Turnout: {voted} of {n} organisations voted.", result.reached_orgs,
                               voted=t.number(result.voted_orgs))]
-    members = ", ".join(f"{i18n.escape(o)} {c}" for o, c in zip(result.options, result.members,
-                                                                 strict=True))
-    allies = ", ".join(f"{i18n.escape(o)} {c}" for o, c in zip(result.options, result.allies,
-                                                                strict=True))
-    lines.append(t.tr("Full members: {counts}", counts=i18n.Safe(members)))
-    lines.append(t.tr("Allies: {counts}", counts=i18n.Safe(allies)))
+    for tier, totals, label in (("member", result.members, N_("Full members: {counts}")),
+                                ("ally", result.allies, N_("Allies: {counts}"))):
+        voted = result.by_tier.get(tier, (0, []))[0]
+        if not coordinator_view and 0 < voted < MIN_GROUP:
+            # The same rule as the splits below: a member who knows her own vote must not
+            # work out another organisation's from a group of one or two.
+            lines.append(t.tr(label, counts=t.tr("fewer than 3 organisations voted, not shown")))
+            continue
+        counts = ", ".join(f"{i18n.escape(o)} {c}" for o, c in zip(result.options, totals,
+                                                                    strict=True))
+        lines.append(t.tr(label, counts=i18n.Safe(counts)))
     if not poll.allies_count:
         lines.append(t.tr("Allies' votes are shown apart and not counted in the headline result."))
     if result.strangers or result.unattributed:

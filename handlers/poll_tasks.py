@@ -25,7 +25,7 @@ from telegram.error import BadRequest, TelegramError
 from bot import i18n
 from bot.delivery import outbox
 from bot.scheduler import Due, TaskKind, schedule
-from bot.services import members_view, poll_results, polls
+from bot.services import members_view, poll_results, polls, safety
 from handlers import poll_render as render
 from handlers.callback_data import encode
 from handlers.polls import TRACE_EVERY, PollInfo
@@ -166,20 +166,25 @@ def close_kind(service: BotService) -> TaskKind:
             await session.refresh(poll)
             texts, photos = [], []
             charts: dict[str, str] = {}
+            chats = await polls.audience_chats(session, poll_id)
+            # Low-profile organisations' chats get the results protected, as every message
+            # there; their copies are deleted on the organisation's schedule (outbox rows).
+            protect = set(await safety.protected_chats(session, [c.chat_id for c in chats]))
 
             def add(chat_id: int, lang: str, timezone: str, coordinator: bool,
                     areas: list[str] | None, scope: str | None) -> None:
                 texts.append(outbox.Outgoing(chat_id, text=i18n.render(
                     lang, timezone, lambda t: render.results_text(
                         t, poll, result, coordinator_view=coordinator, areas=areas,
-                        scope=scope))))
+                        scope=scope)), protect_content=chat_id in protect))
                 first = "es" if lang == "both" else lang
                 if first not in charts:
                     png = render.chart_for(i18n.Text(first), poll, result).png
                     charts[first] = base64.b64encode(png).decode()
                 photos.append(outbox.Outgoing(
                     chat_id, photo={"content_b64": charts[first]},
-                    caption=render.chart_caption(i18n.Text(first, timezone), poll)))
+                    caption=render.chart_caption(i18n.Text(first, timezone), poll),
+                    protect_content=chat_id in protect))
 
             coordinators = await members_view.coordination_recipients(
                 session, settings.coordinator_ids, settings.coordination_chat_id)
@@ -189,7 +194,7 @@ def close_kind(service: BotService) -> TaskKind:
                         else i18n.normalise(recipient.language) or settings.default_language)
                 add(recipient.chat_id, lang, settings.timezone, True, None, None)
                 told.add(recipient.chat_id)
-            for chat in await polls.audience_chats(session, poll_id):
+            for chat in chats:
                 if chat.chat_id in told:
                     continue
                 add(chat.chat_id, chat.language or settings.default_language,

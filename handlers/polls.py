@@ -16,7 +16,7 @@ import logging
 from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -39,7 +39,7 @@ from handlers import counts
 from handlers import poll_render as render
 from handlers.buttons import on
 from handlers.callback_data import action, encode
-from handlers.common import Here, anonymous_refusal, here, reply
+from handlers.common import Here, anonymous_refusal, here, reply, reply_photo
 from handlers.steps import step
 
 log = logging.getLogger(__name__)
@@ -475,8 +475,7 @@ async def results_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         chart = await asyncio.to_thread(render.chart_for, where.t, poll, result)
     except ImportError:
         return
-    await context.bot.send_photo(where.chat_id, chart.png, parse_mode=ParseMode.HTML,
-                                 caption=render.chart_caption(where.t, poll))
+    await reply_photo(update, where, chart.png, lambda t: render.chart_caption(t, poll))
 
 
 @on(PollInfo)
@@ -598,6 +597,18 @@ async def ballot_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await show_ballot(update, where, poll, ranking)
 
 
+async def member_of(update: Update, chat_id: int, user_id: int) -> bool:
+    """Whether Telegram says this person is in the chat now (rule A for a ballot opened by a
+    link: the link can be forwarded to anyone). An error counts as not: a stranger's vote is
+    kept apart, never lost."""
+    try:
+        member = await update.get_bot().get_chat_member(chat_id, user_id)
+    except TelegramError:
+        return False
+    return member.status in ("creator", "administrator", "member") or bool(
+        getattr(member, "is_member", False))
+
+
 async def confirm_ballot(update: Update, where: Here, poll: Poll, copy_id: int,
                          ranking: list[int]) -> None:
     query = update.callback_query
@@ -606,10 +617,15 @@ async def confirm_ballot(update: Update, where: Here, poll: Poll, copy_id: int,
         await query.answer(where.t.tr("Rank at least one option first."), show_alert=True)
         return
     now = where.rt.clock.now()
+    async with where.rt.db.reader() as session:
+        copy = await polls.copy(session, copy_id)
+    in_chat = True
+    if copy is not None and not copy.private:
+        in_chat = await member_of(update, copy.chat_id, where.user_id)
     async with where.rt.db.transaction() as session:
         copy = await polls.copy(session, copy_id)
         recorded = await polls.record(session, f"c{copy_id}", where.user_id, ranking,
-                                      update.update_id, now, copy=copy)
+                                      update.update_id, now, copy=copy, in_chat=in_chat)
         await conversations.finish(session, where.chat_id, where.user_id)
     await query.answer()
     log.info("polls.ballot standing=%s poll=%d", recorded.standing, poll.id)

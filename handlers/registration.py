@@ -28,7 +28,7 @@ from bot.db import Session
 from bot.db.models import Organisation
 from bot.delivery import outbox
 from bot.i18n import Text
-from bot.services import approvals, conversations, membership
+from bot.services import approvals, conversations, membership, roles
 from bot.services import vocabulary as v
 from bot.services.membership import Draft, MembershipError, Refusal
 from bot.services.roles import Role
@@ -291,6 +291,9 @@ def refusal_text(t: Text, refusal: Refusal) -> str:
         return t.tr("This invitation has already been used. Please ask for a new one.")
     if refusal is Refusal.EXPIRED_INVITATION:
         return t.tr("This invitation has expired. Please ask for a new one.")
+    if refusal is Refusal.REVOKED_INVITATION:
+        return t.tr("This invitation is no longer valid: it was withdrawn, or the person who "
+                    "made it can no longer invite. Please ask for a new one.")
     return t.tr("This cannot be done now.")
 
 
@@ -479,7 +482,11 @@ async def submit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             if flow.draft.invitation:
                 inviter = await approvals.invitation_used_by(session, flow.draft.invitation,
                                                              where.user_id)
-                approved_by = inviter.created_by if inviter else None
+                # The inviter approves only while still a coordinator; else, as any
+                # registration, it waits for one (a removed coordinator's link lets no one in).
+                if inviter is not None and await roles.is_coordinator(
+                        session, where.rt.settings.coordinator_ids, inviter.created_by):
+                    approved_by = inviter.created_by
             org = await membership.register(session, flow.draft, where.user_id, now,
                                             approved_by=approved_by)
             await conversations.finish(session, where.chat_id, where.user_id)
@@ -792,7 +799,8 @@ async def start_payload(update: Update, context: ContextTypes.DEFAULT_TYPE, wher
             existing = await membership.org_of(session, where.user_id)
             if existing is not None and existing.status in ("pending", "active", "suspended"):
                 raise MembershipError(Refusal.ALREADY_CONTACT)
-            invitation = await membership.redeem(session, code, where.user_id, now)
+            invitation = await membership.redeem(session, code, where.user_id, now,
+                                                 where.rt.settings.coordinator_ids)
             org_id, org_name, tier = invitation.org_id, invitation.org_name, invitation.tier
             created_by = invitation.created_by
             org = await approvals.organisation(session, org_id) if org_id else None

@@ -20,6 +20,7 @@ from bot.delivery import cleanup, outbox
 from bot.delivery.outbox import Outgoing
 from bot.delivery.split import split_html
 from bot.i18n import Text
+from bot.numbers import whole_number
 from bot.scheduler import schedule
 from bot.services import (
     approvals,
@@ -340,8 +341,8 @@ async def lowprofile_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     args = context.args or []
     async with where.rt.db.reader() as session:
         if args and where.role is Role.COORDINATOR:
-            org = (await approvals.organisation(session, int(args[0]))
-                   if args[0].isdigit() and len(args[0]) < 16 else None)
+            org_id = whole_number(args[0], max_digits=15)
+            org = await approvals.organisation(session, org_id) if org_id is not None else None
         else:
             org = await membership.org_of(session, where.user_id)
     if org is None or org.status not in safety.LIVE_STATUSES:

@@ -32,6 +32,7 @@ from telegram.ext import (
 from bot import i18n
 from bot.delivery import outbox
 from bot.i18n import Text
+from bot.numbers import whole_number
 from bot.runtime import runtime_of
 from bot.services import (
     alerts,
@@ -169,7 +170,9 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
         return
     data = {**state.data, "text": value}
     async with where.rt.db.transaction() as session:
-        recent = await solidarity.recent_alerts(session, where.rt.clock.now())
+        org = await solidarity.asker_org(session, where.user_id)
+        recent = (await solidarity.recent_alerts(session, where.rt.clock.now(), org.id)
+                  if org is not None else [])
     if not recent:
         await ask_visibility(update, where, data)
         return
@@ -191,8 +194,9 @@ async def alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     alert_id = None
     if pressed.alert:
         async with where.rt.db.transaction() as session:
-            alert = await alerts.get(session, pressed.alert)
-            alert_id = alert.id if alert is not None and alert.status == "sent" else None
+            org = await solidarity.asker_org(session, where.user_id)
+            alert_id = (await solidarity.alert_for_request(session, pressed.alert, org.id)
+                        if org is not None else None)
     await ask_visibility(update, where, {**state.data, "alert": alert_id})
 
 
@@ -539,8 +543,8 @@ async def requests_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             "Please send this command to me in our private chat, not in a group."))
         return
     args = context.args or []
-    if args and args[0].isdigit():
-        alert_id = int(args[0])
+    alert_id = whole_number(args[0]) if args else None
+    if alert_id is not None:
         async with where.rt.db.transaction() as session:
             pairs = await solidarity.alert_pairs(session, alert_id)
         await reply(update, where, lambda t: sr.pairs_text(t, alert_id, pairs))

@@ -8,6 +8,7 @@ PostgreSQL fails the run: it is never skipped.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -146,6 +147,38 @@ async def emu(request: pytest.FixtureRequest,
     finally:
         await emulator.stop()
     assert emulator.violations == [], f"strict Bot API violations: {emulator.violations}"
+    if request.node.get_closest_marker("expects_errors") is None:
+        assert emulator.parse_errors == [], (
+            f"Telegram could not parse {len(emulator.parse_errors)} message(s): user text reached "
+            f"HTML unescaped ({emulator.parse_errors[:3]})")
+
+
+class ErrorRecords(logging.Handler):
+    """Every ERROR (or worse) logged in this process during one test."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_error_logged(request: pytest.FixtureRequest) -> Iterator[ErrorRecords]:
+    """A test ends with no ERROR in the log, unless it is marked `expects_errors` (it injects a
+    fault that the bot rightly logs as one). An ERROR nobody expected is a handler that crashed
+    on something a person did, which they saw as silence."""
+    found = ErrorRecords()
+    root = logging.getLogger()
+    root.addHandler(found)
+    try:
+        yield found
+    finally:
+        root.removeHandler(found)
+    if request.node.get_closest_marker("expects_errors") is None:
+        lines = [f"{r.name}: {r.getMessage()[:160]}" for r in found.records]
+        assert lines == [], f"the bot logged {len(lines)} ERROR line(s): {lines[:5]}"
 
 
 def make_settings(emu: Emulator, database_url: str, **overrides: object) -> Settings:
@@ -157,7 +190,7 @@ def make_settings(emu: Emulator, database_url: str, **overrides: object) -> Sett
         "default_language": "es",
         "timezone": "America/Mexico_City",
         "log_level": "INFO",
-        "sweep_interval": 0.2,
+        "sweep_interval": 0.5,
         "poll_timeout": 1,
         "clock_url": None,
     }
@@ -179,11 +212,13 @@ async def make_bot(emu: Emulator, database_url: str) -> AsyncIterator[BotFactory
         service_options = {k: overrides.pop(k) for k in ("read_timeout", "send_concurrency")
                            if k in overrides}
         clock = CallableClock(emu.clock.now, scale=lambda: emu.clock.scale)
-        service = BotService(make_settings(emu, database_url, **overrides), clock=clock,
+        url = str(overrides.pop("database_url", database_url))  # a test's own file, say
+        service = BotService(make_settings(emu, url, **overrides), clock=clock,
                              extra_kinds=extra_kinds, chat_limits=emu.chat_limits,
                              **service_options)
         await service.start()
         started.append(service)
+        emu.clock.on_change(service.sweep_soon)  # a moved clock is swept at once
         return service
 
     yield factory

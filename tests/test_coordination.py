@@ -127,7 +127,7 @@ async def test_export_only_in_private_protected_and_parsed_back(emu: Emulator,
     assert doc.protect_content is True
     stamp = dt.datetime.fromtimestamp(emu.clock.now(), dt.UTC).strftime("%Y%m%d")
     assert doc.document.filename == f"coalition-export-{stamp}.csv"
-    rows = list(csv.DictReader(io.StringIO(doc.document.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(doc.document.content.decode("utf-8-sig"))))
     orgs = [r for r in rows if r["record"] == "org"]
     assert [(r["org_id"], r["name"], r["status"]) for r in orgs] == [
         (str(org), "'=HYPERLINK(\"x\") Red", "active"), (str(org + 1), "Pendiente", "pending")]

@@ -14,6 +14,7 @@ from bot.emulator import Emulator
 from tests.helpers import eventually
 
 
+@pytest.mark.expects_errors  # the handler fails on purpose; the ERROR is what an operator sees
 async def test_a_failing_handler_apologises_in_the_persons_language(
         emu: Emulator, bot, caplog: pytest.LogCaptureFixture) -> None:
     async def boom(update, context) -> None:

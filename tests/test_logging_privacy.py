@@ -55,6 +55,7 @@ async def test_a_refused_token_is_not_logged(emu: Emulator, tmp_path: Path) -> N
     assert output.strip().splitlines()[-1].startswith("coalition-bot: Telegram refused")
 
 
+@pytest.mark.expects_errors  # it logs an ERROR record to show it redacted
 def test_in_process_records_are_redacted_for_every_handler(
         caplog: pytest.LogCaptureFixture) -> None:
     add_secrets([TOKEN])

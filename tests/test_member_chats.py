@@ -237,12 +237,20 @@ async def test_contacts_remove_another_but_never_the_last(emu: Emulator, bot) ->
     org = await make_org(bot, ana.id, "Red")
     async with bot.db.transaction() as session:
         await membership.add_contact(session, org, luis.id, ana.id, bot.clock.now())
+    await started(emu, ana, luis)
     listing = await ask(emu, ana, "/contacts")
-    assert f"{ana.id} (tú)" in listing.text and str(luis.id) in listing.text
-    emu.press(ana, listing, label=f"Quitar {luis.id}")
+    assert f"1. Ana ({ana.id}) (tú)" in listing.text and f"2. Luis ({luis.id})" in listing.text
+    emu.press(ana, listing, label="Quitar 2")
+    await emu.wait_for(lambda: "¿Quitar a Luis" in emu.message(listing).text,
+                       what="the confirmation")
+    emu.press(ana, emu.message(listing), label="Sí, quitar")
     await emu.wait_for(lambda: str(luis.id) not in emu.message(listing).text,
                        what="Luis removed")
     assert emu.message(listing).buttons == []
+    told = await emu.wait_for(lambda: next((m for m in emu.bot_messages(emu.private_chat(luis))
+                                            if "ya no es contacto" in (m.text or "")), None),
+                              what="Luis told")
+    assert told.text.startswith(f"Luis ({luis.id}) ya no es contacto de Red")
     async with bot.db.sessions() as session:
         assert (await session.execute(select(Contact.user_id))).scalars().all() == [ana.id]
     assert ("contact.removed", ana.id, luis.id) in await audit_actions(bot)

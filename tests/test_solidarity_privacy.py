@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.db.models import Alert
+from bot.db.models import Alert, AlertTarget
 from bot.emulator import Emulator
 from tests.alert_helpers import ask, everything_read, press
 from tests.solidarity_helpers import (
@@ -121,10 +121,14 @@ async def test_introduction_only_when_both_agree(emu: Emulator, make_bot) -> Non
     near = await capable_org(emu, bot, "Cerca", ds, groups=0, contact_language="en")
     near.contact.username = "cerca_carla"
     now = bot.clock.now()
-    async with bot.db.transaction() as session:  # a recent alert the request may relate to
-        session.add(Alert(title="Reforma fiscal", severity="info", topics=[], regions=[],
-                          audience="all", kinds=[], asks=[], status="sent", strangers_erased=0,
-                          created_at=now, sent_at=now, updated_at=now))
+    async with bot.db.transaction() as session:  # a recent alert that reached the asker
+        alert = Alert(title="Reforma fiscal", severity="info", topics=[], regions=[],
+                      audience="all", kinds=[], asks=[], status="sent", strangers_erased=0,
+                      created_at=now, sent_at=now, updated_at=now)
+        session.add(alert)
+        await session.flush()
+        session.add(AlertTarget(alert_id=alert.id, chat_id=asker.groups[0].id, org_id=asker.id,
+                                language="en"))
     await ask_for_help(emu, asker.contact, capacity="digital-security", urgency="routine",
                        text="We need a security audit.", visibility="named",
                        alert="Reforma fiscal")

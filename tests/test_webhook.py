@@ -88,6 +88,35 @@ async def test_forged_posts_are_refused_and_change_nothing(emu: Emulator, make_b
     assert len(emu.bot_messages(emu.private_chat(ana))) == 1
 
 
+async def raw_post(port: int, head: bytes, body: bytes) -> bytes:
+    """One HTTP request written byte by byte, as a hostile client can (aiohttp's client would
+    refuse a header that is not text): returns the status line."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"POST /tg/hook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\n" + head
+                     + b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+                     b"Connection: close\r\n\r\n" + body)
+        await writer.drain()
+        return (await reader.readline()).strip()
+    finally:
+        writer.close()
+
+
+async def test_a_secret_header_that_is_not_text_is_refused_quietly(
+        emu: Emulator, make_bot, caplog: pytest.LogCaptureFixture) -> None:
+    service, port = await webhook_bot(make_bot, webhook_secret="the-right-secret_123")
+    before = await saved_count(service)
+    body = b'{"update_id": 999998, "message": {"message_id": 1, "date": 1, ' \
+           b'"chat": {"id": 5, "type": "private"}, "text": "/start"}}'
+    for secret in (b"\xff\xfe\x80", b"the-right-secret_123\xc3", "contraseña".encode("latin-1")):
+        status = await raw_post(port, b"X-Telegram-Bot-Api-Secret-Token: " + secret + b"\r\n",
+                                body)
+        assert status == b"HTTP/1.1 403 Forbidden", (secret, status)
+    assert await saved_count(service) == before
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
 async def test_an_update_resent_after_a_slow_answer_is_handled_once(emu: Emulator,
                                                                    make_bot) -> None:
     service, _ = await webhook_bot(make_bot)

@@ -10,6 +10,9 @@ cut of the machine, which would lose at most the last transactions).
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,6 +52,72 @@ def _sqlite_begin_read(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+log = logging.getLogger(__name__)
+OWNER_ONLY_FILE, OWNER_ONLY_DIR = 0o600, 0o700
+_warned: set[str] = set()
+
+
+def owner_only(path: Path) -> None:
+    """The SQLite file and its folder readable by the bot's user alone (issue 21, item 15): a
+    database names members, some at risk, and another account on the host must not read it.
+    A new folder is made 0700 and a new file 0600 (SQLite gives its -wal and -shm files the
+    database file's mode); an existing one that others can read is tightened, with one warning."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=OWNER_ONLY_DIR, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, OWNER_ONLY_FILE))
+    targets = [(path, OWNER_ONLY_FILE)] + [
+        (Path(f"{path}{suffix}"), OWNER_ONLY_FILE) for suffix in ("-wal", "-shm", "-journal")]
+    if folder.resolve() != Path.cwd().resolve() and folder.resolve().parent != folder.resolve():
+        targets.append((folder, OWNER_ONLY_DIR))  # its own folder (`data/`), never ./ or /
+    for target, mode in targets:
+        try:
+            current = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if current & 0o077:
+            try:
+                target.chmod(current & ~0o077 & 0o7777 | (mode & 0o700))
+            except OSError:
+                if str(target) not in _warned:
+                    _warned.add(str(target))
+                    log.warning("db.permissions_open mode=%o", current)
+                continue
+            if str(target) not in _warned:
+                _warned.add(str(target))
+                log.warning("db.permissions_tightened mode=%o", current)
+
+
+class DatabaseReplaced(RuntimeError):
+    """The SQLite file was deleted or replaced while the bot ran (issue 21, item 14)."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """Which file a path names now (device, inode); None when there is none."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _same_file(path: Path, identity: tuple[int, int] | None) -> Any:
+    """A connect hook refusing a new connection when the path no longer names the file the bot
+    started on: a file put in its place (or a new one SQLite would create) gets no write."""
+
+    def check(_dbapi_connection: Any, _record: Any) -> None:
+        if file_identity(path) != identity:
+            raise DatabaseReplaced("database_replaced")
+
+    return check
+
+
 def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> AsyncEngine:
     """Create the engine; for SQLite also the folder of its file and the pragmas above.
 
@@ -56,10 +125,14 @@ def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> AsyncEngine
     (WAL lets them read beside the writer). Only for sessions that do not write.
     """
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1] if ":///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        identity = None
+        if path is not None:
+            owner_only(path)
+            identity = file_identity(path)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, **kwargs)
+        if path is not None:
+            event.listen(engine.sync_engine, "connect", _same_file(path, identity))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin",
                      _sqlite_begin_read if read_only else _sqlite_begin)
@@ -80,6 +153,13 @@ class Database:
         self._read_engine = (make_engine(url, read_only=True, **engine_kwargs)
                              if url.startswith("sqlite") else self.engine)
         self._readers = async_sessionmaker(self._read_engine, expire_on_commit=False)
+        self._path = sqlite_path(url) if url.startswith("sqlite") else None
+        self._identity = file_identity(self._path) if self._path is not None else None
+
+    def replaced(self) -> bool:
+        """Whether the SQLite file was deleted or replaced since the bot opened it: the open
+        connections still write to the old one, which nobody will find after a restart."""
+        return self._path is not None and file_identity(self._path) != self._identity
 
     @property
     def is_sqlite(self) -> bool:

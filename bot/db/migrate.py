@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import os
 from pathlib import Path
 
 from alembic import command
@@ -47,7 +48,9 @@ async def upgrade_database(db: Database) -> None:
         path = db.url.split(":///", 1)[1]
         lock_path = Path(path + ".migrate.lock")
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with lock_path.open("a") as handle:  # noqa: ASYNC230 - opening a lock file is instant
+        # Owner-only, as the database beside it (bot/db/engine.owner_only).
+        fd = os.open(lock_path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "a") as handle:
             await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
             try:
                 async with db.engine.connect() as conn:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.delivery.pacer import Pacer
@@ -58,6 +58,17 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSON:
+        if endpoint == "answerCallbackQuery":
+            try:
+                return await callback(*args, **kwargs)
+            except BadRequest as exc:
+                # Telegram keeps a press answerable for a few seconds. A press handled later
+                # (a busy chat, a loaded database) has lost only its toast: the handler goes on
+                # and does what was pressed, instead of failing as an error.
+                if "query is too old" not in exc.message.lower():
+                    raise
+                log.info("button.answer_expired")
+                return True
         if endpoint not in PACED:
             return await callback(*args, **kwargs)
         chat_id: int | None

@@ -164,6 +164,11 @@ class Emulator:
     def callback_answers(self) -> list[tuple[str, str | None, bool]]:
         return self.world.callback_answers
 
+    @property
+    def parse_errors(self) -> list[str]:
+        """Telegram's "can't parse entities" answers so far (each a message nobody received)."""
+        return self.world.parse_errors
+
     # -- lookups -----------------------------------------------------------------------------
     def chat(self, ref: ChatRef) -> EChat:
         cid = ref.id if isinstance(ref, EChat) else int(ref)

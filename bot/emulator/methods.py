@@ -197,6 +197,7 @@ class BotApi:
             try:
                 plain, ents = plain_text(text, str(parse_mode))
             except EntityParseError as exc:
+                self.world.parse_errors.append(str(exc))
                 raise bad_request(str(exc)) from None
             except ValueError:
                 raise bad_request("unsupported parse_mode") from None

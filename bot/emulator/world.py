@@ -306,6 +306,9 @@ class World:
         self._timed_polls: dict[str, EPoll] = {}
         self.callbacks: dict[str, ECallbackQuery] = {}
         self.callback_answers: list[tuple[str, str | None, bool]] = []
+        # Every "can't parse entities" Telegram answered: a message the bot built with a raw '<'
+        # or '&' in it (a member's name, say) that nobody received. Tests assert there is none.
+        self.parse_errors: list[str] = []
         self.files: dict[str, EFile] = {}
         self.files_by_path: dict[str, EFile] = {}
         self.file_by_unique: dict[str, EFile] = {}

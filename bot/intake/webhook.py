@@ -86,11 +86,14 @@ class WebhookServer:
             self._runner = None
 
     async def _update(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER)
+        # The header's bytes as they came: a client may send any bytes, which do not all
+        # decode (a 500 and a traceback before, for what is only a wrong secret).
+        name = SECRET_HEADER.lower().encode()
+        given = next((v for k, v in request.raw_headers if k.lower() == name), None)
         if given is None:
             log.warning("intake.webhook_refused reason=no_secret")
             return web.Response(status=401)
-        if not hmac.compare_digest(given.encode(), self._secret):
+        if not hmac.compare_digest(given, self._secret):
             log.warning("intake.webhook_refused reason=wrong_secret")
             return web.Response(status=403)
         try:

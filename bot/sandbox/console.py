@@ -18,6 +18,7 @@ from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import Style
 
 from bot.config import no_color
+from bot.numbers import is_whole_number, whole_number
 from bot.sandbox.session import Line, Sandbox, parse_duration, start_sandbox
 
 STYLE = Style.from_dict({
@@ -87,13 +88,13 @@ async def handle(box: Sandbox, text: str) -> bool:
             show(await box.wait(seconds))
     elif word == "/vote":
         numbers = rest.replace(",", " ").split()
-        if not all(n.isdigit() for n in numbers):
+        if not all(is_whole_number(n) for n in numbers):
             show([Line("error", "vote with option numbers, e.g. /vote 2")])
         else:
             show(await box.vote([int(n) for n in numbers]))
-    elif word == "/press" or text.isdigit():
-        number = rest if word == "/press" else text
-        show(await box.press(int(number)) if number.isdigit()
+    elif word == "/press" or is_whole_number(text):
+        number = whole_number(rest if word == "/press" else text)
+        show(await box.press(number) if number is not None
              else [Line("error", "press a button by its number, e.g. 1")])
     else:
         show(await box.say(text))

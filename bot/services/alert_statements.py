@@ -11,8 +11,6 @@ status, the nudge and the escalation count it as answered. No Telegram here.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Alert, AlertAnswer, AlertSignature, AlertTarget, Contact, Organisation
 from bot.db.upsert import insert_ignore
+from bot.numbers import whole_number
 from bot.services.erasure_hooks import on_erase_org, on_forget_person, on_retention
 from bot.services.roles import ANONYMOUS_ADMIN_ID
+from bot.services.spreadsheet import csv_file
 
 MAX_NAME = 200
 MAX_MINIMUM = 1000
@@ -42,9 +42,10 @@ def clean_name(text: str) -> str | None:
 
 def parse_minimum(text: str) -> int | None:
     raw = text.strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_MINIMUM:
+    number = whole_number(raw, max_digits=6)
+    if number is None or not 1 <= number <= MAX_MINIMUM:
         return None
-    return int(raw)
+    return number
 
 
 class Can(StrEnum):
@@ -162,13 +163,9 @@ async def signatures(session: AsyncSession, alert_id: int) -> Signatures | None:
 
 def csv_bytes(found: Signatures) -> bytes:
     """The coordinators' list: every signatory, low-profile ones marked (their view)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["org_id", "organisation", "signed_as", "low_profile", "signed_at_utc"])
-    for s in found.signatories:
-        writer.writerow([s.org_id, s.org_name, s.signed_as, "yes" if s.low_profile else "no",
-                         s.signed_at.strftime("%Y-%m-%d %H:%M")])
-    return out.getvalue().encode("utf-8-sig")
+    return csv_file(["org_id", "organisation", "signed_as", "low_profile", "signed_at_utc"],
+                    ([s.org_id, s.org_name, s.signed_as, "yes" if s.low_profile else "no",
+                      s.signed_at.strftime("%Y-%m-%d %H:%M")] for s in found.signatories))
 
 
 # -- erasure and retention (rule Q) ---------------------------------------------------------------

@@ -37,6 +37,7 @@ from bot.db.models import (
     SentMessage,
 )
 from bot.db.upsert import insert_ignore
+from bot.numbers import is_whole_number
 from bot.services.erasure_hooks import ORG_HOOKS, PERSON_HOOKS, RETENTION_HOOKS
 from bot.services.safety import DELETABLE_FOR
 
@@ -109,7 +110,7 @@ async def _scrub_saved_updates(session: AsyncSession, ids: set[int],
             decoded = json.loads(payload)
         except ValueError:
             decoded = None
-        named = any(n in payload for n in needles if not n.lstrip("-").isdigit())
+        named = any(n in payload for n in needles if not is_whole_number(n, signed=True))
         if named or decoded is None or _mentions(decoded, ids):
             blank.append(int(update_id))
     if blank:
@@ -131,7 +132,7 @@ async def _scrub_scheduled(session: AsyncSession, ids: set[int], names: list[str
         .where(_like_any(ScheduledTask.payload, needles)))).all()
     drop = [int(i) for i, payload in rows
             if _mentions(payload, ids) or any(n in json.dumps(payload) for n in needles
-                                              if not n.lstrip("-").isdigit())]
+                                              if not is_whole_number(n, signed=True))]
     if drop:
         await session.execute(delete(ScheduledTask).where(ScheduledTask.id.in_(drop)))
 

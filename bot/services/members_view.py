@@ -8,8 +8,6 @@ not millions.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Chat, Contact, Coordinator, MemberChat, Organisation, Person
 from bot.delivery import outbox
+from bot.numbers import whole_number
 from bot.services import membership
 from bot.services import vocabulary as v
 from bot.services.chats import chat_settings
 from bot.services.roles import ANONYMOUS_ADMIN_ID, coordinator_ids_all
+from bot.services.spreadsheet import csv_file
 
 PAGE_SIZE = 20
 STATUSES = ("pending", "active", "suspended", "left", "rejected")
@@ -151,15 +151,41 @@ async def _set(session: AsyncSession, org_id: int, actor: int, now: datetime, ac
 
 
 async def remove_contact(session: AsyncSession, org_id: int, target: int, actor: int,
-                         now: datetime) -> Change | None:
-    """A contact removes another (staff who leave), never the last one; None when done."""
+                         now: datetime, notices: Iterable[outbox.Outgoing] = (),
+                         by_coordinator: bool = False) -> Change | None:
+    """A contact removes another (staff who leave), never the last one; a coordinator may remove
+    the last. The notices (the removed person, the other contacts, the coordinators) go in the
+    same transaction. None when done."""
     contacts = await membership.contacts_of(session, org_id)
     if target not in contacts:
         return Change.NOT_IN_ORG
-    if len(contacts) <= 1:
+    if len(contacts) <= 1 and not by_coordinator:
         return Change.LAST_CONTACT
     await membership.remove_contact(session, org_id, target, actor, now)
+    await outbox.enqueue(session, f"contact.removed:{org_id}:{target}:{now.timestamp():.0f}",
+                         "contact.removed", list(notices), now)
     return None
+
+
+async def removal_recipients(session: AsyncSession, org_id: int, target: int, actor: int,
+                             configured: tuple[int, ...],
+                             coordination_chat: int | None) -> list[Recipient]:
+    """Who is told that a contact was removed: the removed person, the organisation's other
+    contacts (not the one who did it: they see it done), and the coordinators; each reachable
+    one in their own language, once."""
+    ids = [c for c in await membership.contacts_of(session, org_id) if c != actor]
+    people = {p.id: p for p in (await session.execute(select(Person).where(
+        Person.id.in_(ids), Person.reachable.is_(True)))).scalars()}
+    found = []
+    for person_id in ids:
+        person = people.get(person_id)
+        if person is not None:
+            chosen = (await chat_settings(session, person.id)).language
+            found.append(Recipient(person.id, chosen or person.language_code))
+    seen = {r.chat_id for r in found} | {actor}
+    found += [r for r in await coordination_recipients(session, configured, coordination_chat)
+              if r.chat_id not in seen]
+    return found
 
 
 async def leave(session: AsyncSession, org_id: int, actor: int, now: datetime,
@@ -232,10 +258,11 @@ def unpack_filters(packed: str) -> dict[str, str] | None:
     by_key = {key: (name, values) for name, (key, values) in FILTERS.items()}
     found: dict[str, str] = {}
     for part in packed.split("."):
-        if len(part) < 2 or part[0] not in by_key or not part[1:].isdigit():
+        index_or_none = whole_number(part[1:]) if len(part) >= 2 else None
+        if index_or_none is None or part[0] not in by_key:
             return None
         name, values = by_key[part[0]]
-        index = int(part[1:])
+        index = index_or_none
         if index >= len(values):
             return None
         found[name] = values[index]
@@ -319,12 +346,6 @@ async def members(session: AsyncSession, filters: dict[str, str], page: int = 0,
                       by_status, sum(1 for r in rows if not r.reachable))
 
 
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 EXPORT_HEADER = ["record", "org_id", "name", "kind", "tier", "scope", "areas", "topics",
                  "capacities", "language", "only_contacts_answer", "status", "chat_id",
                  "chat_active", "public", "member_count", "user_id", "reachable", "since"]
@@ -332,13 +353,11 @@ EXPORT_HEADER = ["record", "org_id", "name", "kind", "tier", "scope", "areas", "
 
 async def export_csv(session: AsyncSession, actor: int, now: datetime) -> bytes:
     """Every organisation, member chat and contact, one row each; the export is audited."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_HEADER)
+    lines: list[list[object]] = []
     blank = {k: "" for k in EXPORT_HEADER}
     orgs = (await session.execute(select(Organisation).order_by(Organisation.id))).scalars()
     for org in orgs:
-        writer.writerow(list({**blank, "record": "org", "org_id": org.id, "name": _cell(org.name),
+        lines.append(list({**blank, "record": "org", "org_id": org.id, "name": org.name,
                               "kind": org.kind, "tier": org.tier, "scope": org.scope,
                               "areas": " ".join(org.areas or []),
                               "topics": " ".join(org.topics or []),
@@ -349,7 +368,7 @@ async def export_csv(session: AsyncSession, actor: int, now: datetime) -> bytes:
                               "since": org.created_at.isoformat()}.values()))
     for chat in (await session.execute(select(MemberChat).order_by(MemberChat.org_id,
                                                                    MemberChat.chat_id))).scalars():
-        writer.writerow(list({**blank, "record": "chat", "org_id": chat.org_id,
+        lines.append(list({**blank, "record": "chat", "org_id": chat.org_id,
                               "chat_id": chat.chat_id, "chat_active": int(chat.active),
                               "public": int(chat.public),
                               "member_count": "" if chat.member_count is None
@@ -359,11 +378,11 @@ async def export_csv(session: AsyncSession, actor: int, now: datetime) -> bytes:
         select(Contact, Person.reachable).outerjoin(Person, Person.id == Contact.user_id)
         .order_by(Contact.org_id, Contact.user_id))).all()
     for contact, reach in rows:
-        writer.writerow(list({**blank, "record": "contact", "org_id": contact.org_id,
+        lines.append(list({**blank, "record": "contact", "org_id": contact.org_id,
                               "user_id": contact.user_id, "reachable": int(bool(reach)),
                               "since": contact.added_at.isoformat()}.values()))
     await membership.audit(session, actor, "export", now)
-    return out.getvalue().encode("utf-8")
+    return csv_file(EXPORT_HEADER, lines)
 
 
 # -- the coordinators ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEntry, Contact, Invitation, MemberChat, Organisation
+from bot.services import roles
 from bot.services import vocabulary as v
 
 REGISTRATIONS_PER_DAY = 3
@@ -32,6 +33,7 @@ class Refusal(StrEnum):
     UNKNOWN_INVITATION = "unknown_invitation"
     USED_INVITATION = "used_invitation"
     EXPIRED_INVITATION = "expired_invitation"
+    REVOKED_INVITATION = "revoked_invitation"
     NOT_ACTIVE = "not_active"
     LINKED_ELSEWHERE = "linked_elsewhere"
 
@@ -194,8 +196,25 @@ async def create_invitation(session: AsyncSession, created_by: int, now: datetim
     return code
 
 
-async def redeem(session: AsyncSession, code: str, user_id: int, now: datetime) -> Invitation:
-    """Use an invitation once: unknown, used or expired ones are refused, and nothing changes."""
+async def maker_may_invite(session: AsyncSession, invitation: Invitation,
+                           coordinator_ids: tuple[int, ...]) -> bool:
+    """Whether the invitation's maker still holds the role that made it: a coordinator for an
+    organisation's registration; for a colleague's, a contact of that organisation (or a
+    coordinator). Why at use, not only at making: a removed contact or coordinator must not keep
+    letting people in through links made before."""
+    if await roles.is_coordinator(session, coordinator_ids, invitation.created_by):
+        return True
+    if invitation.org_id is None:
+        return False
+    found = await session.execute(select(Contact.user_id).where(
+        Contact.org_id == invitation.org_id, Contact.user_id == invitation.created_by))
+    return found.scalar() is not None
+
+
+async def redeem(session: AsyncSession, code: str, user_id: int, now: datetime,
+                 coordinator_ids: tuple[int, ...]) -> Invitation:
+    """Use an invitation once: unknown, used, expired or revoked ones (their maker no longer
+    holds the role) are refused, and nothing changes."""
     invitation = await session.get(Invitation, code)
     if invitation is None:
         raise MembershipError(Refusal.UNKNOWN_INVITATION)
@@ -203,6 +222,9 @@ async def redeem(session: AsyncSession, code: str, user_id: int, now: datetime) 
         raise MembershipError(Refusal.USED_INVITATION)
     if invitation.expires_at <= now:
         raise MembershipError(Refusal.EXPIRED_INVITATION)
+    if invitation.withdrawn_at is not None or not await maker_may_invite(
+            session, invitation, coordinator_ids):
+        raise MembershipError(Refusal.REVOKED_INVITATION)
     result = await session.execute(
         update(Invitation).where(Invitation.code == code, Invitation.used_at.is_(None))
         .values(used_by=user_id, used_at=now))

@@ -298,9 +298,12 @@ async def attribute_late(session: AsyncSession, poll_id: int) -> int:
 
 # -- votes (rule A) ------------------------------------------------------------------------------
 
-async def attribute(session: AsyncSession, copy: PollCopy,
-                    user_id: int | None) -> tuple[str, int | None]:
-    """(standing, organisation) of a vote on this copy by this person (rule A)."""
+async def attribute(session: AsyncSession, copy: PollCopy, user_id: int | None,
+                    in_chat: bool = True) -> tuple[str, int | None]:
+    """(standing, organisation) of a vote on this copy by this person (rule A). `in_chat` says
+    whether the voter is in the copy's chat: always so for a native poll (Telegram lets only the
+    chat's members vote), asked of Telegram for a ranked ballot, which is voted in private
+    through a link anyone can be handed; someone outside the group is a stranger."""
 
     async def contact_org() -> int | None:
         if user_id is None:
@@ -316,7 +319,7 @@ async def attribute(session: AsyncSession, copy: PollCopy,
     org = (await session.execute(
         select(Organisation.status, Organisation.only_contacts_answer)
         .where(Organisation.id == copy.org_id))).first() if copy.org_id is not None else None
-    if org is None or org[0] != "active":
+    if org is None or org[0] != "active" or not in_chat:
         return "stranger", None
     if org[1] and await contact_org() != copy.org_id:
         return "stranger", None
@@ -330,7 +333,8 @@ class Recorded:
 
 
 async def record(session: AsyncSession, ballot: str, user_id: int, choices: list[int],
-                 seq: int, now: datetime, copy: PollCopy | None = None) -> Recorded:
+                 seq: int, now: datetime, copy: PollCopy | None = None,
+                 in_chat: bool = True) -> Recorded:
     """Keep a person's current answer on one copy; an older or replayed update changes nothing
     newer. `ballot` is the Telegram poll id (native polls) or `c<copy id>` (ranked ballots).
 
@@ -351,7 +355,7 @@ async def record(session: AsyncSession, ballot: str, user_id: int, choices: list
     if copy is None:
         standing, org_id = "unknown", None
     else:
-        standing, org_id = await attribute(session, copy, user_id)
+        standing, org_id = await attribute(session, copy, user_id, in_chat)
     values = {"ballot": ballot, "user_id": user_id, "choices": list(choices), "seq": seq,
               "at": now, "standing": standing, "org_id": org_id,
               "poll_id": copy.poll_id if copy else None, "copy_id": copy.id if copy else None}

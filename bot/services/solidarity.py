@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
 from bot.db.models import (
     Alert,
     AlertAnswer,
+    AlertTarget,
     Chat,
     Contact,
     HelpOffer,
@@ -88,14 +89,30 @@ def anonymous_by_default(org: Organisation) -> bool:
     return bool(org.low_profile)
 
 
-async def recent_alerts(session: AsyncSession, now: datetime,
+def _reached(org_id: int) -> ColumnElement[bool]:
+    """Alerts sent to one of the organisation's chats (rule T: the targets kept at Send)."""
+    return Alert.id.in_(select(AlertTarget.alert_id).where(AlertTarget.org_id == org_id))
+
+
+async def recent_alerts(session: AsyncSession, now: datetime, org_id: int,
                         days: int = 30) -> list[tuple[int, str]]:
-    """Sent alerts a request may relate to (the latest few of the last month)."""
+    """Sent alerts a request of this organisation may relate to: the latest few of the last
+    month that reached it. Why only those: an alert's title is for the organisations it was
+    sent to; offering every title would show one member what the coalition told others."""
     rows = (await session.execute(
         select(Alert.id, Alert.title).where(Alert.status == "sent",
-                                            Alert.sent_at >= now - timedelta(days=days))
+                                            Alert.sent_at >= now - timedelta(days=days),
+                                            _reached(org_id))
         .order_by(Alert.sent_at.desc(), Alert.id.desc()).limit(RECENT_ALERTS))).all()
     return [(int(i), str(t)) for i, t in rows]
+
+
+async def alert_for_request(session: AsyncSession, alert_id: int, org_id: int) -> int | None:
+    """The alert a request names, if it was sent and reached the organisation (a forged
+    press may name any number)."""
+    found = (await session.execute(select(Alert.id).where(
+        Alert.id == alert_id, Alert.status == "sent", _reached(org_id)))).scalar()
+    return int(found) if found is not None else None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import httpx
+import pytest
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -18,6 +19,7 @@ PNG = base64.b64decode(
 )
 
 
+@pytest.mark.expects_errors  # an injected 500 reaches PTB's own updater, which logs it as ERROR
 async def test_scenario_through_control_api(emu: Emulator, make_app) -> None:
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(
