@@ -38,7 +38,9 @@ def resend_header(t: Text, alert: Alert) -> str:
 
 def org_line(t: Text, org: SilentOrg) -> str:
     name = shown_name(org, coordinator_view=True) or "—"
-    return f"• {name}" + (" " + t.tr("(low profile)") if org.low_profile else "")
+    # Through tr, which escapes the name: an organisation called "Mujeres <30" made Telegram
+    # refuse the whole list ("can't parse entities"), so the coordinators got nothing.
+    return t.tr("• {name}", name=name) + (" " + t.tr("(low profile)") if org.low_profile else "")
 
 
 def unreachable_text(t: Text, alert: Alert, orgs: list[SilentOrg]) -> str:

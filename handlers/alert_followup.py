@@ -170,8 +170,8 @@ def status_text(t: Text, s: alerts.Status) -> str:
         lines += ["", t.tr("<b>Not answered yet: {n}</b>", n=t.number(len(s.silent)))]
         for org in s.silent[:MAX_SILENT]:
             name = shown_name(org, coordinator_view=True)
-            lines.append(f"• {name}" + (" " + t.tr("(low profile)") if org.low_profile else "")
-                         if name else "•")
+            lines.append(t.tr("• {name}", name=name) + (
+                " " + t.tr("(low profile)") if org.low_profile else "") if name else "•")
         if len(s.silent) > MAX_SILENT:
             lines.append(t.tr("…and {n} more", n=t.number(len(s.silent) - MAX_SILENT)))
     return "\n".join(lines)

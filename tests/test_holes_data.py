@@ -49,3 +49,40 @@ async def test_results_hide_groups_under_three_and_follow_the_chat_policy(emu: E
     in_g1 = await emu.wait_for(lambda: next((m for m in emu.bot_messages(g["g1"])
                                              if m.photo is not None), None), what="g1's chart")
     assert in_g1.protect_content is False
+
+
+async def test_a_deletion_missed_while_the_bot_was_down_is_told_to_the_contacts(
+        emu: Emulator, make_bot) -> None:
+    """Item 11: a low-profile deletion that fell due while the bot was down, past Telegram's 48
+    hours, was silently never done. The contacts are now told, in private, what to delete."""
+    from sqlalchemy import select, update
+
+    from bot.db.models import Organisation, OutboxRow
+    from bot.delivery import outbox
+    from tests.alert_helpers import add_org
+    from tests.delivery_helpers import finished
+
+    bot = await make_bot()
+    low = await add_org(emu, bot, "Lambda Secreta", low_profile=True)
+    async with bot.db.transaction() as session:
+        await session.execute(update(Organisation).where(Organisation.id == low.id)
+                              .values(delete_after_hours=6))
+        fanout = await outbox.enqueue(session, "note", "test", [outbox.Outgoing(
+            chat_id=low.groups[0].id, text="Nota para el grupo")], bot.clock.now())
+    bot.sender.wake()
+    await finished(bot, fanout)
+    [copy] = [m for m in emu.bot_messages(low.groups[0]) if m.text == "Nota para el grupo"]
+    await bot.stop()
+    emu.clock.advance(50 * 3600)  # the bot was down past the deletion and Telegram's window
+    bot = await make_bot()
+    chat = emu.private_chat(low.contact)
+    told = await emu.wait_for(lambda: next((m for m in emu.bot_messages(chat)
+                                            if "No pude borrar" in (m.text or "")), None),
+                              timeout=20, what="the contact told")
+    assert "1 de mis mensajes" in told.text and "en un grupo miembro" in told.text
+    assert told.protect_content is True
+    assert not emu.message(copy).deleted  # Telegram would refuse; the bot did not pretend
+    async with bot.db.sessions() as session:
+        marked = (await session.execute(select(OutboxRow.deleted_at).where(
+            OutboxRow.fanout_id == fanout))).scalar_one()
+    assert marked is not None  # told once, not at every sweep

@@ -97,3 +97,27 @@ async def test_every_csv_guards_formulas_and_opens_as_utf8(emu: Emulator, make_b
     names = [r["name"] for r in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
              if r["record"] == "org"]
     assert names == ["Alfa", *("'" + n for n in HOSTILE)]
+
+
+async def test_html_in_an_organisation_name_reaches_coordinators_as_text(
+        emu: Emulator, make_bot) -> None:
+    """Item 5: 'Mujeres <30 Oaxaca' made every alert's Status view fail ("can't parse
+    entities": the coordinator got nothing), and a name made of a link tag showed a live link."""
+    from tests.alert_helpers import compose, send, text_after
+
+    coord = emu.add_user("Coord", language_code="en")
+    bot = await make_bot(coordinator_ids=(coord.id,))
+    await started(emu, coord)
+    names = ["Mujeres <30 Oaxaca", "Civic <Lab> 003 & Co", '<a href="http://x.example">Lab</a>']
+    for name in names:
+        await add_org(emu, bot, name)
+    _, summary = await compose(emu, coord, title="Reforma", es=["Texto de la reforma."])
+    await send(emu, bot, coord, summary)
+    chat = emu.private_chat(coord)
+    listing = await text_after(emu, chat, "Recent alerts", emu.send(coord, "/alerts").message_id)
+    emu.press(coord, listing, label="Status 1")
+    status = await text_after(emu, chat, "Not answered yet", listing.message_id)
+    for name in names:
+        assert f"• {name}" in status.text
+    assert [e for e in status.entities if e.get("type") == "text_link"] == []
+    assert emu.parse_errors == []

@@ -7,8 +7,10 @@
 Options before the pytest arguments:
     --workers N           test processes for the parallel phase (default 2, WORKERS in the
                           environment; 0 runs everything in this process, serially)
-    --random-order[=SEED] shuffle the tests of every part (seed printed; the same seed replays
-                          the same order)
+    --random-order=SEED   replay the order of an earlier run: every run shuffles the tests of
+                          every part (pytest-random-order) with a new seed, printed at the start
+                          and in the summary, so that no test can come to need another's leftovers
+    --in-order            the files' own order (to tell an order problem from another)
 
 A part is one suite on one database; a full run goes in three stages (STAGES below):
 
@@ -189,10 +191,11 @@ def databases() -> list[tuple[str, dict[str, str]]]:
 
 
 def parse(argv: list[str]) -> tuple[list[str], int, int | None, list[str]]:
-    suites, workers, seed = ["default"], int(os.environ.get("WORKERS", "2")), None
+    suites, workers = ["default"], int(os.environ.get("WORKERS", "2"))
+    seed: int | None = random.randrange(10**6)
     rest = list(argv)
     while rest and rest[0].startswith("--") and rest[0].split("=")[0] in (
-            "--all", "--reliability", "--workers", "--random-order"):
+            "--all", "--reliability", "--workers", "--random-order", "--in-order"):
         option = rest.pop(0)
         if option == "--all":
             suites = ["default", "reliability"]
@@ -200,8 +203,10 @@ def parse(argv: list[str]) -> tuple[list[str], int, int | None, list[str]]:
             suites = ["reliability"]
         elif option == "--workers":
             workers = int(rest.pop(0))
-        elif option.startswith("--random-order"):
-            seed = int(option.split("=", 1)[1]) if "=" in option else random.randrange(10**6)
+        elif option == "--in-order":
+            seed = None
+        elif option.startswith("--random-order") and "=" in option:
+            seed = int(option.split("=", 1)[1])
     return suites, workers, seed, rest
 
 

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
+from bot import i18n
 from bot.db.models import ScheduledTask
+from bot.delivery import outbox
 from bot.scheduler import Due, TaskKind
 from bot.services import safety
 
@@ -75,23 +77,82 @@ def exit_payload(deletions: list[tuple[int, int]], groups: list[int]) -> dict[st
 
 async def sweep_deletions(service: BotService) -> int:
     """Delete the low-profile organisations' messages whose time has come (replies and fan-out
-    copies); each row is marked once its messages are handled, deleted or not (a message its
-    admins already deleted cannot be deleted again)."""
+    copies); each row is marked once its messages are handled. One that can no longer be
+    deleted (past Telegram's 48 hours: the bot was down when it fell due) is not dropped in
+    silence: the organisation's contacts are told, in private, which to delete by hand."""
     now = service.clock.now()
     async with service.db.reader() as session:
         replies = await safety.due_deletions(session, now)
         copies = await safety.due_outbox_deletions(session, now)
-    if not replies and not copies:
+        late = await safety.missed_deletions(session, now)
+    if not replies and not copies and not late[2]:
         return 0
     bot = service.application.bot
+    missed = list(late[2])
     for _, chat_id, message_id in replies:
         await delete_message(bot, chat_id, message_id)
     for _, chat_id, message_ids in copies:
         for message_id in message_ids:
             await delete_message(bot, chat_id, message_id)
     async with service.db.transaction() as session:
-        await safety.forget_sent(session, [row for row, _, _ in replies])
-        await safety.mark_outbox_deleted(session, [row for row, _, _ in copies], now)
+        await safety.forget_sent(session, [row for row, _, _ in replies] + late[0])
+        await safety.mark_outbox_deleted(session, [row for row, _, _ in copies] + late[1], now)
+        if missed:
+            await outbox.enqueue(session, f"safety.missed:{now.timestamp():.3f}", "safety.missed",
+                                 await missed_notices(session, service, missed), now)
+    if missed:
+        service.sender.wake()
+        log.info("safety.deletions_missed messages=%d", len(missed))
     done = len(replies) + sum(len(ids) for _, _, ids in copies)
     log.info("safety.deleted messages=%d", done)
     return done
+
+
+def message_link(chat_id: int, message_id: int) -> str | None:
+    """A link to a message in a supergroup (its members can open it); basic groups and private
+    chats have none."""
+    text = str(chat_id)
+    return f"https://t.me/c/{text[4:]}/{message_id}" if text.startswith("-100") else None
+
+
+async def missed_notices(session: Any, service: BotService,
+                         missed: list[safety.Missed]) -> list[outbox.Outgoing]:
+    """One private message per contact to tell: which messages, when sent, where (a link
+    when Telegram has one). Protected, as everything in a low-profile organisation's chats."""
+    tell = await safety.contacts_to_tell(session, {m.chat_id for m in missed})
+    by_person: dict[int, tuple[str | None, list[safety.Missed]]] = {}
+    for item in missed:
+        for person, lang in tell.get(item.chat_id, []):
+            by_person.setdefault(person, (lang, []))[1].append(item)
+    settings = service.settings
+    notices = []
+    for person, (lang, items) in sorted(by_person.items()):
+        choice = i18n.normalise(lang) or settings.default_language
+
+        def build(t: i18n.Text, person: int = person, items: list[safety.Missed] = items) -> str:
+            lines = [t.tr_plural(
+                "🗑 I could not delete {n} of my messages in your organisation's chats: its "
+                "deletion fell due when it was older than 48 hours (the bot was stopped), and "
+                "Telegram lets a bot delete only newer ones. Please delete it by hand:",
+                "🗑 I could not delete {n} of my messages in your organisation's chats: their "
+                "deletion fell due when they were older than 48 hours (the bot was stopped), and "
+                "Telegram lets a bot delete only newer ones. Please delete them by hand:",
+                len(items))]
+            for item in sorted(items, key=lambda m: (m.chat_id, m.message_id))[:30]:
+                when = t.datetime(item.sent_at, "short")
+                link = message_link(item.chat_id, item.message_id)
+                if item.chat_id == person:
+                    lines.append(t.tr("• here, in this chat: the message of {date}", date=when))
+                elif link:
+                    lines.append(t.tr("• in a member group: the message of {date}, {link}",
+                                      date=when, link=link))
+                else:
+                    lines.append(t.tr("• in a member group: the message of {date}", date=when))
+            if len(items) > 30:
+                lines.append(t.tr("…and {n} more", n=t.number(len(items) - 30)))
+            lines.append(t.tr("To clear a whole chat, use “Clear history” in its menu."))
+            return "\n".join(lines)
+
+        notices.append(outbox.Outgoing(person, text=i18n.render(choice, settings.timezone, build),
+                                       protect_content=True))
+    return notices

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Contact, MemberChat, Organisation, OutboxRow, SentMessage
+from bot.db.models import Contact, MemberChat, Organisation, OutboxRow, Person, SentMessage
 from bot.services.membership import audit
 
 # Telegram lets a bot delete its messages for 48 hours; choices stay under that with a margin.
@@ -151,6 +151,65 @@ async def due_deletions(session: AsyncSession, now: datetime, limit: int = 200
                SentMessage.sent_at > now - DELETABLE_FOR)
         .order_by(SentMessage.delete_at).limit(limit))
     return [(int(i), int(c), int(m)) for i, c, m in rows.all()]
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A message of the bot whose low-profile deletion fell due when Telegram no longer let the
+    bot delete it (older than 48 hours: the bot was down, or Telegram refused)."""
+
+    chat_id: int
+    message_id: int
+    sent_at: datetime
+
+
+async def missed_deletions(session: AsyncSession, now: datetime, limit: int = 500
+                           ) -> tuple[list[int], list[int], list[Missed]]:
+    """Replies (row ids) and fan-out copies (row ids) whose deletion is due but past Telegram's
+    window, with the messages they name. Why: they were silently never deleted; the caller
+    marks them and tells the organisation's contacts which messages to delete by hand."""
+    replies = (await session.execute(
+        select(SentMessage.id, SentMessage.chat_id, SentMessage.message_id, SentMessage.sent_at)
+        .where(SentMessage.delete_at.is_not(None), SentMessage.delete_at <= now,
+               SentMessage.sent_at <= now - DELETABLE_FOR).limit(limit))).all()
+    missed = [Missed(int(c), int(m), at) for _, c, m, at in replies]
+    low = select(Organisation.id, Organisation.delete_after_hours).where(
+        Organisation.low_profile.is_(True), Organisation.delete_after_hours.is_not(None),
+        Organisation.status.in_(LIVE_STATUSES)).subquery()
+    chats = dict((await session.execute(
+        select(MemberChat.chat_id, low.c.delete_after_hours)
+        .join(low, low.c.id == MemberChat.org_id))).all())
+    chats.update(dict((await session.execute(
+        select(Contact.user_id, low.c.delete_after_hours)
+        .join(low, low.c.id == Contact.org_id))).all()))
+    copies: list[int] = []
+    if chats:
+        rows = (await session.execute(
+            select(OutboxRow.id, OutboxRow.chat_id, OutboxRow.message_ids, OutboxRow.updated_at)
+            .where(OutboxRow.chat_id.in_(list(chats)), OutboxRow.state == "sent",
+                   OutboxRow.deleted_at.is_(None), OutboxRow.updated_at <= now - DELETABLE_FOR)
+            .limit(limit))).all()
+        for row_id, chat_id, ids, at in rows:
+            if at <= now - timedelta(hours=int(chats[chat_id])):
+                copies.append(int(row_id))
+                missed += [Missed(int(chat_id), int(m), at) for m in ids or []]
+    return [int(r[0]) for r in replies], copies, missed
+
+
+async def contacts_to_tell(session: AsyncSession, chat_ids: Iterable[int]
+                           ) -> dict[int, list[tuple[int, str | None]]]:
+    """For each chat (a member group, or a contact's private chat): the reachable contacts of
+    its organisation, with their language, who are told what to delete by hand."""
+    found: dict[int, list[tuple[int, str | None]]] = {}
+    for chat_id in set(chat_ids):
+        policy = await chat_policy(session, chat_id)
+        if policy.org_id is None:
+            continue
+        rows = (await session.execute(
+            select(Contact.user_id, Person.language_code).join(Person, Person.id == Contact.user_id)
+            .where(Contact.org_id == policy.org_id, Person.reachable.is_(True)))).all()
+        found[chat_id] = [(int(u), lang) for u, lang in rows]
+    return found
 
 
 async def forget_sent(session: AsyncSession, row_ids: list[int]) -> None:
