@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from telegram import ChatMember, InlineKeyboardMarkup, Message, Update
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -102,6 +102,19 @@ async def reply(update: Update, where: Here, build: Build,
             await safety.record_sent(session, where.chat_id, sent.message_id, sent.date,
                                      where.policy)
     return sent
+
+
+def page_buttons(where: Here, page: int, pages: int,
+                 data: Callable[[int], str]) -> list[InlineKeyboardButton]:
+    """◀️ Previous / Next ▶️ under a paged list; `data(n)` is the callback data of page n."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(where.label(lambda t: t.tr("◀️ Previous")),
+                                        callback_data=data(page - 1)))
+    if page + 1 < pages:
+        row.append(InlineKeyboardButton(where.label(lambda t: t.tr("Next ▶️")),
+                                        callback_data=data(page + 1)))
+    return row
 
 
 async def reply_photo(update: Update, where: Here, png: bytes, caption: Build) -> Message | None:

@@ -14,7 +14,6 @@ import logging
 
 from telegram import (
     BotCommandScopeChat,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -32,7 +31,7 @@ from bot.services.members_view import Change
 from bot.services.roles import Role
 from handlers.buttons import on
 from handlers.callback_data import action, encode
-from handlers.common import Build, Here, anonymous_refusal, here, reply
+from handlers.common import Build, Here, anonymous_refusal, here, page_buttons, reply
 from handlers.organisations import STATUS, redraw
 
 log = logging.getLogger(__name__)
@@ -130,13 +129,7 @@ def _members_text(page: members_view.MemberPage, filters: dict[str, str]) -> Bui
 def _members_keyboard(page: members_view.MemberPage, filters: dict[str, str],
                       where: Here) -> InlineKeyboardMarkup | None:
     packed = members_view.pack_filters(filters) or "-"
-    row = []
-    if page.page > 0:
-        row.append(InlineKeyboardButton(where.label(lambda t: t.tr("◀️ Previous")),
-                                        callback_data=encode(MembersPage(page.page - 1, packed))))
-    if page.page + 1 < page.pages:
-        row.append(InlineKeyboardButton(where.label(lambda t: t.tr("Next ▶️")),
-                                        callback_data=encode(MembersPage(page.page + 1, packed))))
+    row = page_buttons(where, page.page, page.pages, lambda n: encode(MembersPage(n, packed)))
     return InlineKeyboardMarkup([row]) if row else None
 
 

@@ -16,7 +16,7 @@ from bot.services import vocabulary as v
 from bot.services.roles import Role
 from handlers.buttons import on
 from handlers.callback_data import action, encode
-from handlers.common import Here, anonymous_refusal, here, reply
+from handlers.common import Here, anonymous_refusal, here, page_buttons, reply
 from handlers.organisations import redraw
 
 log = logging.getLogger(__name__)
@@ -83,13 +83,7 @@ def _keyboard(found: invitations.InvitationPage, where: Here) -> InlineKeyboardM
         where.label(lambda t, n=n: t.tr("Withdraw {n}", n=n)),
         callback_data=encode(WithdrawInvitation(row.code, found.page)))]
         for n, row in enumerate(found.rows, start=start + 1)]
-    nav = []
-    if found.page > 0:
-        nav.append(InlineKeyboardButton(where.label(lambda t: t.tr("◀️ Previous")),
-                                        callback_data=encode(InvitationsPage(found.page - 1))))
-    if found.page + 1 < found.pages:
-        nav.append(InlineKeyboardButton(where.label(lambda t: t.tr("Next ▶️")),
-                                        callback_data=encode(InvitationsPage(found.page + 1))))
+    nav = page_buttons(where, found.page, found.pages, lambda n: encode(InvitationsPage(n)))
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows) if rows else None

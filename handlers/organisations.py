@@ -110,24 +110,27 @@ class RemoveContact:
         return self.user_id > 0
 
 
-@action("ctask")
 @dataclasses.dataclass(frozen=True)
-class AskRemoveContact:
+class _ContactOf:
+    """A contact of an organisation, as a button names them (both ids re-checked on press)."""
+
     org_id: int
     user_id: int
 
     def valid(self) -> bool:
         return self.org_id > 0 and self.user_id > 0
+
+
+@action("ctask")
+@dataclasses.dataclass(frozen=True)
+class AskRemoveContact(_ContactOf):
+    """Asks first: who, and that everyone concerned will be told."""
 
 
 @action("ctyes")
 @dataclasses.dataclass(frozen=True)
-class ConfirmRemoveContact:
-    org_id: int
-    user_id: int
-
-    def valid(self) -> bool:
-        return self.org_id > 0 and self.user_id > 0
+class ConfirmRemoveContact(_ContactOf):
+    """Removes, once confirmed."""
 
 
 @action("ctno")

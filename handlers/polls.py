@@ -623,7 +623,6 @@ async def confirm_ballot(update: Update, where: Here, poll: Poll, copy_id: int,
     if copy is not None and not copy.private:
         in_chat = await member_of(update, copy.chat_id, where.user_id)
     async with where.rt.db.transaction() as session:
-        copy = await polls.copy(session, copy_id)
         recorded = await polls.record(session, f"c{copy_id}", where.user_id, ranking,
                                       update.update_id, now, copy=copy, in_chat=in_chat)
         await conversations.finish(session, where.chat_id, where.user_id)

@@ -128,7 +128,8 @@ def make_engine(url: str, read_only: bool = False, **kwargs: Any) -> AsyncEngine
         path = sqlite_path(url)
         identity = None
         if path is not None:
-            owner_only(path)
+            if not read_only:  # the writer's engine is made first and makes the file
+                owner_only(path)
             identity = file_identity(path)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, **kwargs)
         if path is not None:

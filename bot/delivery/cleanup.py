@@ -83,8 +83,9 @@ async def sweep_deletions(service: BotService) -> int:
     now = service.clock.now()
     async with service.db.reader() as session:
         replies = await safety.due_deletions(session, now)
-        copies = await safety.due_outbox_deletions(session, now)
-        late = await safety.missed_deletions(session, now)
+        chats = await safety.deleting_chats(session)
+        copies = await safety.due_outbox_deletions(session, now, chats)
+        late = await safety.missed_deletions(session, now, chats)
     if not replies and not copies and not late[2]:
         return 0
     bot = service.application.bot

@@ -163,16 +163,9 @@ class Missed:
     sent_at: datetime
 
 
-async def missed_deletions(session: AsyncSession, now: datetime, limit: int = 500
-                           ) -> tuple[list[int], list[int], list[Missed]]:
-    """Replies (row ids) and fan-out copies (row ids) whose deletion is due but past Telegram's
-    window, with the messages they name. Why: they were silently never deleted; the caller
-    marks them and tells the organisation's contacts which messages to delete by hand."""
-    replies = (await session.execute(
-        select(SentMessage.id, SentMessage.chat_id, SentMessage.message_id, SentMessage.sent_at)
-        .where(SentMessage.delete_at.is_not(None), SentMessage.delete_at <= now,
-               SentMessage.sent_at <= now - DELETABLE_FOR).limit(limit))).all()
-    missed = [Missed(int(c), int(m), at) for _, c, m, at in replies]
+async def deleting_chats(session: AsyncSession) -> dict[int, int]:
+    """The chats of low-profile organisations that chose deletion (their member groups and
+    their contacts' private chats) -> after how many hours. Read once per sweep."""
     low = select(Organisation.id, Organisation.delete_after_hours).where(
         Organisation.low_profile.is_(True), Organisation.delete_after_hours.is_not(None),
         Organisation.status.in_(LIVE_STATUSES)).subquery()
@@ -182,6 +175,19 @@ async def missed_deletions(session: AsyncSession, now: datetime, limit: int = 50
     chats.update(dict((await session.execute(
         select(Contact.user_id, low.c.delete_after_hours)
         .join(low, low.c.id == Contact.org_id))).all()))
+    return {int(c): int(h) for c, h in chats.items()}
+
+
+async def missed_deletions(session: AsyncSession, now: datetime, chats: dict[int, int],
+                           limit: int = 500) -> tuple[list[int], list[int], list[Missed]]:
+    """Replies (row ids) and fan-out copies (row ids) whose deletion is due but past Telegram's
+    window, with the messages they name. Why: they were silently never deleted; the caller
+    marks them and tells the organisation's contacts which messages to delete by hand."""
+    replies = (await session.execute(
+        select(SentMessage.id, SentMessage.chat_id, SentMessage.message_id, SentMessage.sent_at)
+        .where(SentMessage.delete_at.is_not(None), SentMessage.delete_at <= now,
+               SentMessage.sent_at <= now - DELETABLE_FOR).limit(limit))).all()
+    missed = [Missed(int(c), int(m), at) for _, c, m, at in replies]
     copies: list[int] = []
     if chats:
         rows = (await session.execute(
@@ -217,18 +223,10 @@ async def forget_sent(session: AsyncSession, row_ids: list[int]) -> None:
         await session.execute(delete(SentMessage).where(SentMessage.id.in_(row_ids)))
 
 
-async def due_outbox_deletions(session: AsyncSession, now: datetime, limit: int = 200
-                               ) -> list[tuple[int, int, list[int]]]:
-    """(row id, chat, message ids) of fan-out copies in low-profile chats whose time has come."""
-    low = select(Organisation.id, Organisation.delete_after_hours).where(
-        Organisation.low_profile.is_(True), Organisation.delete_after_hours.is_not(None),
-        Organisation.status.in_(LIVE_STATUSES)).subquery()
-    chats = dict((await session.execute(
-        select(MemberChat.chat_id, low.c.delete_after_hours)
-        .join(low, low.c.id == MemberChat.org_id))).all())
-    chats.update(dict((await session.execute(
-        select(Contact.user_id, low.c.delete_after_hours)
-        .join(low, low.c.id == Contact.org_id))).all()))
+async def due_outbox_deletions(session: AsyncSession, now: datetime, chats: dict[int, int],
+                               limit: int = 200) -> list[tuple[int, int, list[int]]]:
+    """(row id, chat, message ids) of fan-out copies in low-profile chats (`deleting_chats`)
+    whose time has come."""
     if not chats:
         return []
     rows = await session.execute(
