@@ -173,6 +173,9 @@ class BotService:
         """For GET /health: the database's figures and whether this process's sender runs."""
         task = getattr(self.sender, "_task", None)
         sender_alive = task is not None and not task.done()
+        if self.fatal is None and self.db.replaced():  # said at once, not a beat later
+            log.error("db.replaced")
+            self.fatal = "database_replaced"
         if self.fatal is not None:
             return False, {"database": False, "sender_alive": sender_alive,
                            "problems": [self.fatal]}
