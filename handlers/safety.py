@@ -265,8 +265,12 @@ async def exit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         else:
             exited = await erasure.exit_org(session, org.id, now, _names(update))
         if exited is not None:
+            last = [(chat, i18n.render(where.language if chat == where.user_id
+                                       else language or where.language,
+                                       rt.settings.timezone, _last_message), exited.protected)
+                    for chat, language in exited.contacts]
             await schedule(session, cleanup.EXIT_KIND, now,
-                           cleanup.exit_payload(exited.deletions, exited.groups))
+                           cleanup.exit_payload(exited.deletions, exited.groups, last))
             await _tell_coordinators(session, where, f"safety.exit:{pressed.org_id}",
                                      "safety.exit", _exit_notice)
     if exited is None:
@@ -276,10 +280,20 @@ async def exit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await rt.db.checkpoint()
     rt.wake_sender()
     log.info("safety.exited")
-    await query.answer()
-    await redraw(query, where.text(lambda t: t.tr(
-        "Done. Your organisation's data is erased; the bot is deleting its recent messages and "
-        "leaving your groups.")))
+    # No edit of the confirmation: the clean-up deletes it with the bot's other recent messages,
+    # and then sends the last message (rule S: a row in the erasure's own transaction).
+    await query.answer(where.t.tr("Erasing…"))
+
+
+def _last_message(t: Text) -> str:
+    """Names no organisation: it stays on the phone, which may be seized or looked at."""
+    return t.tr(
+        "<b>Emergency exit done.</b> I erased the organisation, its contacts and its chats from "
+        "the coalition's bot (only anonymous counts are kept), deleted my messages from the last "
+        "48 hours in its chats, and left its groups.\n\n"
+        "Telegram does not let a bot delete messages older than 48 hours: they are still in "
+        "your chats. To remove them, delete this chat (⋮ → Delete chat) and clear each group's "
+        "history, on every device where you use Telegram.")
 
 
 def _exit_notice(t: Text) -> str:

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from bot.db.models import Base
+from bot.db.models import Base, ScheduledTask
 
 
 def _int_forms(value: int) -> list[bytes]:
@@ -62,3 +62,11 @@ async def leftovers(service: Any, names: list[str], ids: list[int], *,
                           or html.escape(n) in row or json.dumps(n)[1:-1] in row]
                 found += [f"{i} in {table.name}" for i in ids if str(i) in row]
     return found
+
+
+async def exit_cleanup_done(service: Any) -> bool:
+    """`/exit`'s Telegram work has run and its list of chats and messages is forgotten."""
+    async with service.db.sessions() as session:
+        rows = (await session.execute(select(ScheduledTask).where(
+            ScheduledTask.kind == "safety.exit_cleanup"))).scalars().all()
+    return bool(rows) and all(r.status == "done" and r.payload == {} for r in rows)

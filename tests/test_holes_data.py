@@ -86,3 +86,72 @@ async def test_a_deletion_missed_while_the_bot_was_down_is_told_to_the_contacts(
         marked = (await session.execute(select(OutboxRow.deleted_at).where(
             OutboxRow.fanout_id == fanout))).scalar_one()
     assert marked is not None  # told once, not at every sweep
+
+
+async def test_exit_leaves_no_name_and_tells_the_person_what_was_done(emu: Emulator,
+                                                                     make_bot) -> None:
+    """Item 8: after `/exit` the organisation's name stayed in the coordinator's named invitation,
+    in a draft alert made from its report, and in a saved update; `/exit` deleted its own
+    confirmation (the person saw nothing) and raced the clean-up with an edit (an ERROR)."""
+    from sqlalchemy import select, update
+
+    from bot.db.models import Alert, Organisation
+    from tests.helpers import eventually, updates_handled
+    from tests.registration_helpers import ask, fill, press
+    from tests.safety_helpers import exit_cleanup_done, leftovers
+    from tests.test_invitations import payload_of
+
+    emu.clock.scale = 3.0  # callback queries live 15 emulated s: 5 wall s
+    coco = emu.add_user("Coco", language_code="en", user_id=2**33 + 5)
+    bot = await make_bot(coordinator_ids=(coco.id,))
+    await ask(emu, coco, "/start")
+    name = "Colectivo <Zafiro> & Norte"
+    payload = payload_of(await ask(emu, coco, f"/invite member {name}"))
+    ana = emu.add_user("Anastasia Zafiro", language_code="es", user_id=2**33 + 6,
+                       username="ana_zafiro_x")
+    first = await ask(emu, ana, f"/start {payload}")
+    summary = await fill(emu, ana, first, [
+        ("press", "Colectivo activista"), ("press", "Nacional"), ("press", "Guatemala"),
+        ("toggle", ([], "Listo")), ("toggle", ([], "Listo")),
+        ("press", "Español"), ("press", "Solo nuestros contactos")])
+    await press(emu, ana, summary, "Enviar")
+    # A report naming the organisation, turned into a draft by the coordinator.
+    await ask(emu, ana, "/report")
+    await ask(emu, ana, f"{name} fue citado por la fiscalía de Jalisco")
+    state = await ask(emu, ana, "https://example.org/nota")
+    await press(emu, ana, state, "Jalisco")
+    copy = await emu.wait_for(lambda: next((m for m in emu.bot_messages(emu.private_chat(coco))
+                                            if "Report from a member" in (m.text or "")), None),
+                              what="the report reaches the coordinator")
+    severity = await press(emu, coco, copy, "Draft an alert from this")
+    assert severity.text == "How serious is it?"
+
+    async with bot.db.transaction() as session:  # low profile: its chats are protected
+        await session.execute(update(Organisation).values(low_profile=True))
+    question = await ask(emu, ana, "/exit")
+    assert question.protect_content is True
+    emu.press(ana, question, label="Borrar todo y salir")
+    chat = emu.private_chat(ana)
+    last = await emu.wait_for(lambda: next((m for m in emu.bot_messages(chat)
+                                            if "Salida de emergencia hecha" in (m.text or "")),
+                                           None), what="the last message")
+    assert emu.message(question).deleted  # the confirmation went with the rest
+    assert "Zafiro" not in last.text
+    assert "48 horas" in last.text and "Borrar chat" in last.text
+    assert "borré" in last.text.lower()
+    assert last.protect_content is True
+    await eventually(lambda: updates_handled(bot), timeout=10)
+    await eventually(lambda: exit_cleanup_done(bot), timeout=10, what="the exit's list forgotten")
+    async with bot.db.sessions() as session:
+        drafts = (await session.execute(select(Alert))).scalars().all()
+    assert drafts == []
+    found = await leftovers(bot, [name, "Anastasia Zafiro", "ana_zafiro_x",
+                                  "fue citado por la fiscalía"], [ana.id], checkpoint=False)
+    assert found == [], found
+    # The coordinator going on with the draft is told it is gone, nothing else happens.
+    pressed = emu.press(coco, severity, label="Urgent")
+    await emu.wait_for(lambda: any(a[0] == pressed.id for a in emu.callback_answers),
+                       what="the press answered")
+    assert [a[1] for a in emu.callback_answers if a[0] == pressed.id] == [
+        "This button is no longer valid."]
+    assert not (await leftovers(bot, [name], [], checkpoint=False))

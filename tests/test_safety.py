@@ -25,7 +25,7 @@ from bot.emulator import Emulator
 from bot.services import membership
 from tests.helpers import eventually, updates_handled
 from tests.org_helpers import ask, make_org, org_row, snapshot
-from tests.safety_helpers import leftovers
+from tests.safety_helpers import exit_cleanup_done, leftovers
 
 ANA_ID, BEA_ID, COCO_ID, BO_ID = 7_345_678_901, 7_345_678_902, 2**33 + 5, 7_345_678_903
 
@@ -204,7 +204,7 @@ async def test_exit_erases_the_org_deletes_recent_messages_and_leaves(emu: Emula
         counts = dict((await session.execute(
             select(AnonymousCount.name, AnonymousCount.count))).all())
     assert counts["orgs_exited"] == 1
-    await eventually(lambda: _cleanup_blank(service), timeout=10)
+    await eventually(lambda: exit_cleanup_done(service), timeout=10)
     await eventually(lambda: updates_handled(service), timeout=10)
     found = await leftovers(
         service, ["Colectivo Zafiro Norte", "Anastasia Zafiro", "ana_zafiro_x",
@@ -212,14 +212,6 @@ async def test_exit_erases_the_org_deletes_recent_messages_and_leaves(emu: Emula
         [ana.id, bea.id, grp.id], checkpoint=False)
     assert found == [], found
     del org
-
-
-async def _cleanup_blank(service) -> bool:
-    from bot.db.models import ScheduledTask
-    async with service.db.sessions() as session:
-        rows = (await session.execute(select(ScheduledTask).where(
-            ScheduledTask.kind == "safety.exit_cleanup"))).scalars().all()
-    return bool(rows) and all(r.status == "done" and r.payload == {} for r in rows)
 
 
 async def test_exit_refused_to_strangers_and_forged_presses(emu: Emulator, make_bot) -> None:
@@ -441,7 +433,7 @@ async def test_exit_reaches_every_capability(emu: Emulator, make_bot) -> None:
     await emu.wait_for(lambda: any("salió" in m.text
                                    for m in emu.bot_messages(emu.private_chat(coco))),
                        what="the notice")
-    await eventually(lambda: _cleanup_blank(service), timeout=10)
+    await eventually(lambda: exit_cleanup_done(service), timeout=10)
     await eventually(lambda: updates_handled(service), timeout=10)
     found = await leftovers(
         service, ["Colectivo Zafiro Norte", "Anastasia Zafiro", "ana_zafiro_x",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
@@ -51,8 +52,26 @@ async def leave_chat(bot: Bot, chat_id: int) -> None:
         await bot.leave_chat(chat_id)
 
 
+async def send_last(bot: Bot, chat_id: int, text: str, protect: bool) -> None:
+    """The one message a contact reads after `/exit`; a person who blocked the bot gets none."""
+    for _ in range(5):
+        try:
+            await bot.send_message(chat_id, text, parse_mode="HTML", protect_content=protect)
+            return
+        except RetryAfter as exc:
+            await asyncio.sleep(float(exc.retry_after if isinstance(exc.retry_after, int | float)
+                                      else exc.retry_after.total_seconds()))
+        except (BadRequest, Forbidden):
+            return
+
+
 def exit_cleanup_kind(service: BotService) -> TaskKind:
-    """Delete what `/exit` listed and leave the groups; then forget the list itself."""
+    """Delete what `/exit` listed and leave the groups, then send each contact the last message
+    (after the deletions, so it is the one thing left to read); then forget the list itself.
+
+    A crash after the last message and before the list is blanked sends it once more on the
+    re-run: a repeated farewell is better than a lost one, and nothing else repeats harmfully.
+    """
 
     async def run(due: Due) -> None:
         bot = service.application.bot
@@ -60,6 +79,8 @@ def exit_cleanup_kind(service: BotService) -> TaskKind:
             await delete_message(bot, int(chat_id), int(message_id))
         for chat_id in due.payload.get("leave", []):
             await leave_chat(bot, int(chat_id))
+        for chat_id, text, protect in due.payload.get("last", []):
+            await send_last(bot, int(chat_id), str(text), bool(protect))
         async with service.db.transaction() as session:
             await session.execute(update(ScheduledTask).where(ScheduledTask.id == due.id)
                                   .values(payload={}))
@@ -71,8 +92,11 @@ def exit_cleanup_kind(service: BotService) -> TaskKind:
     return TaskKind(EXIT_KIND, run)
 
 
-def exit_payload(deletions: list[tuple[int, int]], groups: list[int]) -> dict[str, Any]:
-    return {"deletions": [[c, m] for c, m in deletions], "leave": groups}
+def exit_payload(deletions: list[tuple[int, int]], groups: list[int],
+                 last: Sequence[tuple[int, str, bool]] = ()) -> dict[str, Any]:
+    """`last`: (private chat, rendered text, protected) of each contact's last message."""
+    return {"deletions": [[c, m] for c, m in deletions], "leave": groups,
+            "last": [[c, text, protect] for c, text, protect in last]}
 
 
 async def sweep_deletions(service: BotService) -> int:

@@ -61,6 +61,10 @@ class Exited:
     org_id: int
     deletions: list[tuple[int, int]] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
+    # The contacts' private chats and their languages (None: the person's own setting unknown),
+    # for the last message each reads; whether the organisation's chats were protected.
+    contacts: list[tuple[int, str | None]] = field(default_factory=list)
+    protected: bool = False
 
 
 def _mentions(value: Any, ids: set[int]) -> bool:
@@ -237,14 +241,21 @@ async def exit_org(session: AsyncSession, org_id: int, now: datetime,
     org = await session.get(Organisation, org_id)
     if org is None:
         return None
-    names = [n for n in (org.name, org.alias, *(names or [])) if n and len(n) >= 3]
     contacts = [int(c) for c in (await session.execute(
         select(Contact.user_id).where(Contact.org_id == org_id))).scalars()]
+    # The name a coordinator's invitation gave it, which the applicant may have changed.
+    invited = list((await session.execute(
+        select(Invitation.org_name).where(Invitation.used_by.in_(contacts),
+                                          Invitation.org_name.is_not(None)))).scalars())
+    names = [n for n in (org.name, org.alias, *invited, *(names or [])) if n and len(n) >= 3]
     groups = [int(c) for c in (await session.execute(
         select(MemberChat.chat_id).where(MemberChat.org_id == org_id))).scalars()]
     chats = [*groups, *contacts]
     since = now - DELETABLE_FOR
-    exited = Exited(org_id=org_id, groups=groups)
+    languages = dict((await session.execute(
+        select(Chat.id, Chat.language).where(Chat.id.in_(contacts)))).all())
+    exited = Exited(org_id=org_id, groups=groups, protected=bool(org.low_profile),
+                    contacts=[(c, languages.get(c)) for c in contacts])
     recent = await session.execute(
         select(SentMessage.chat_id, SentMessage.message_id)
         .where(SentMessage.chat_id.in_(chats), SentMessage.sent_at > since))
@@ -257,6 +268,7 @@ async def exit_org(session: AsyncSession, org_id: int, now: datetime,
 
     for hook in ORG_HOOKS:
         await hook(session, org_id, now)
+    await session.execute(delete(Invitation).where(Invitation.used_by.in_(contacts)))
     for user_id in contacts:
         await _erase_person_rows(session, user_id, now)
         await _count(session, FORGOTTEN)
@@ -275,7 +287,8 @@ async def exit_org(session: AsyncSession, org_id: int, now: datetime,
     await _scrub_outbox_names(session, names)
     await _scrub_saved_updates(session, set(chats), names)
     await _scrub_scheduled(session, set(chats), names)
-    await session.execute(delete(Invitation).where(Invitation.org_id == org_id))
+    await session.execute(delete(Invitation).where(or_(
+        Invitation.org_id == org_id, Invitation.org_name.in_(names))))
     await session.execute(delete(MemberChat).where(MemberChat.org_id == org_id))
     await session.execute(delete(Organisation).where(Organisation.id == org_id))
     await _count(session, EXITED)

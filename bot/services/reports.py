@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Alert, Organisation, Report
+from bot.db.models import Alert, Organisation, OutboxRow, Report
 from bot.services import alerts, membership
 from bot.services.erasure_hooks import on_erase_org, on_forget_person, on_retention
 
@@ -108,6 +108,17 @@ async def forget_person(session: AsyncSession, user_id: int, now: datetime) -> N
 
 @on_erase_org
 async def erase_org(session: AsyncSession, org_id: int, now: datetime) -> None:
+    """The organisation's reports are its words: they go, and so do the drafts made from them
+    (a coordinator's unsent copy of those words) and the copies coordinators were sent (the
+    rows; the messages in the coordinators' chats are theirs). An alert already sent from a
+    report is the coalition's and stays, no longer pointing at the report."""
+    own = select(Report.id).where(Report.org_id == org_id)
+    fanouts = select(Report.fanout_id).where(Report.org_id == org_id,
+                                             Report.fanout_id.is_not(None))
+    await session.execute(delete(Alert).where(Alert.report_id.in_(own),
+                                              Alert.status == "draft"))
+    await session.execute(update(Alert).where(Alert.report_id.in_(own)).values(report_id=None))
+    await session.execute(delete(OutboxRow).where(OutboxRow.fanout_id.in_(fanouts)))
     await session.execute(delete(Report).where(Report.org_id == org_id))
 
 
