@@ -48,7 +48,7 @@ async def add_org(emu: Emulator, bot: Any, name: str, *, groups: int = 1,
         await session.execute(update(Organisation).where(Organisation.id == org_id).values(
             low_profile=low_profile, alias=alias, only_contacts_answer=only_contacts))
         for i in range(groups):
-            group = emu.add_group(f"{name} group {i}", members=[contact, member],
+            group = emu.add_group(f"{name} group {i} <&>\u200f", members=[contact, member],
                                   admins=[contact])
             group.bot_status = "member"
             rooms.append(group)

@@ -111,6 +111,7 @@ async def database_url(tmp_path: Path, migrated_template: str) -> AsyncIterator[
     the bot's start-up upgrade then finds nothing to do)."""
     if not PG_URL:
         path = tmp_path / "coalition.db"
+        path.touch(mode=0o600)  # owner-only, as the bot makes its own (no warning at start)
         shutil.copyfile(migrated_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
@@ -127,6 +128,12 @@ def clock_start() -> datetime | None:
     return None
 
 
+# Every emulated person's default last name, and part of the helpers' organisation and group names
+# (tests/alert_helpers.py, org_helpers.py): what a hostile or simply real name holds (issue 21,
+# item 7). Unescaped it breaks Telegram's HTML parsing, which the teardown below catches.
+HOSTILE_LAST_NAME = "<Ruiz> & Co\u200f"
+
+
 @pytest.fixture
 async def emu(request: pytest.FixtureRequest,
               clock_start: datetime | None) -> AsyncIterator[Emulator]:
@@ -139,6 +146,7 @@ async def emu(request: pytest.FixtureRequest,
     the same (`make_bot` follows `emu.chat_limits`).
     """
     emulator = Emulator(token=TOKEN, bot_username="coalition_test_bot",
+                        default_last_name=HOSTILE_LAST_NAME,
                         chat_limits=request.node.get_closest_marker("telegram_limits") is not None,
                         clock_start=None if clock_start is None else clock_start.timestamp())
     await emulator.start()

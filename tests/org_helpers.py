@@ -16,7 +16,7 @@ from tests.helpers import eventually
 VOLATILE = {"saved_updates", "instances", "leases", "sent_messages"}
 
 
-async def make_org(service: Any, user_id: int, name: str = "Red Jalisco", *,
+async def make_org(service: Any, user_id: int, name: str = "Red <Jalisco> & Co\u200f", *,
                    coordinator: int = 1, active: bool = True, language: str = "es",
                    areas: tuple[str, ...] = ("MX-JAL",), topics: tuple[str, ...] = ("tax",),
                    kind: str = "cso", tier: str = "member", scope: str = "state") -> int:

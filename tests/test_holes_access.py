@@ -191,7 +191,7 @@ async def test_removing_a_contact_asks_names_and_tells_everyone(emu: Emulator, m
     assert "contacto de Red Jalisco" in welcome.text
     listing = await ask(emu, luis, "/contacts")
     assert f"1. Ana López ({ana.id})" in listing.text
-    assert f"2. Luis ({luis.id}) (tú)" in listing.text
+    assert f"2. {luis.full_name} ({luis.id}) (tú)" in listing.text
     # Luis presses to remove Ana: he is asked first, and nothing has changed yet
     emu.press(luis, listing, label="Quitar 1")
     await emu.wait_for(lambda: "¿Quitar a Ana López" in emu.message(listing).text,
@@ -225,7 +225,7 @@ async def test_removing_a_contact_asks_names_and_tells_everyone(emu: Emulator, m
     await emu.wait_for(lambda: q.answered, what="the refusal")
     assert "solo una coordinadora puede quitar el último" in q.answer_text
     theirs = await ask(emu, coord, f"/contacts {org}")
-    assert f"1. Luis ({luis.id})" in theirs.text
+    assert f"1. {luis.full_name} ({luis.id})" in theirs.text
     emu.press(coord, theirs, label="Remove 1")
     await emu.wait_for(lambda: "last contact" in emu.message(theirs).text, what="warned")
     emu.press(coord, emu.message(theirs), label="Yes, remove")

@@ -239,7 +239,8 @@ async def test_contacts_remove_another_but_never_the_last(emu: Emulator, bot) ->
         await membership.add_contact(session, org, luis.id, ana.id, bot.clock.now())
     await started(emu, ana, luis)
     listing = await ask(emu, ana, "/contacts")
-    assert f"1. Ana ({ana.id}) (tú)" in listing.text and f"2. Luis ({luis.id})" in listing.text
+    assert f"1. {ana.full_name} ({ana.id}) (tú)" in listing.text
+    assert f"2. {luis.full_name} ({luis.id})" in listing.text
     emu.press(ana, listing, label="Quitar 2")
     await emu.wait_for(lambda: "¿Quitar a Luis" in emu.message(listing).text,
                        what="the confirmation")
@@ -250,7 +251,7 @@ async def test_contacts_remove_another_but_never_the_last(emu: Emulator, bot) ->
     told = await emu.wait_for(lambda: next((m for m in emu.bot_messages(emu.private_chat(luis))
                                             if "ya no es contacto" in (m.text or "")), None),
                               what="Luis told")
-    assert told.text.startswith(f"Luis ({luis.id}) ya no es contacto de Red")
+    assert told.text.startswith(f"{luis.full_name} ({luis.id}) ya no es contacto de Red")
     async with bot.db.sessions() as session:
         assert (await session.execute(select(Contact.user_id))).scalars().all() == [ana.id]
     assert ("contact.removed", ana.id, luis.id) in await audit_actions(bot)

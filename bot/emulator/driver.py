@@ -56,7 +56,12 @@ class Emulator:
         port: int = 0,
         privacy_mode: bool = True,
         bot_name: str = "Coalition Test Bot",
+        default_last_name: str | None = None,
     ) -> None:
+        """`default_last_name`: the last name of every user added without one (the tests give
+        one with '<', '&' and a right-to-left mark, so a name reaching HTML unescaped or
+        unisolated shows up in any test)."""
+        self.default_last_name = default_last_name
         self.token = token
         self.host = host
         self.port = port
@@ -200,6 +205,8 @@ class Emulator:
         user_id: int | None = None,
         last_name: str | None = None,
     ) -> EUser:
+        if last_name is None:
+            last_name = self.default_last_name
         user = self.world.add_user(first_name, username, user_id, last_name, language_code)
         self.world.changed()
         return user

@@ -50,6 +50,11 @@ class EUser:
     language_code: str | None = None
     is_bot: bool = False
 
+    @property
+    def full_name(self) -> str:
+        """As Telegram clients (and python-telegram-bot's `User.full_name`) show it."""
+        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+
     def to_api(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
         if self.last_name:
