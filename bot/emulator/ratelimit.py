@@ -1,4 +1,4 @@
-"""The pinned rate-limit model (DESIGN.md, "The local Bot API emulator").
+"""The pinned rate-limit model (docs/DESIGN.md, "Configuration and Telegram", rule D).
 
 * overall: at most 30 sends in any sliding one-second window (1,000 when the send carries
   ``allow_paid_broadcast``);

@@ -7,8 +7,8 @@ Targeting (rule T, DESIGN.md): an organisation is reached when it is active, in 
 (tier, kinds), follows one of the alert's topics (or the alert has none) and works where one of
 its regions meets one of its areas (`vocabulary.meets_any`). Each reached organisation is written
 to in every active member chat it has (each chat once). An organisation with no active member
-chat is written to in its reachable contacts' private chats instead (DESIGN.md: "An org with no
-linked group is reached in its reachable contacts' private chats"); when it has a group, its
+chat is written to in its reachable contacts' private chats instead (docs/DESIGN.md, "Member
+chat"); when it has a group, its
 contacts' private chats are not targets (they read the alert in the group). The targets are
 written down at Send (`alert_targets`), so answers and nudges follow what was sent.
 """
