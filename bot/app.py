@@ -22,7 +22,8 @@ from bot.commands import publish_default
 from bot.config import Settings
 from bot.db.engine import Database, DatabaseReplaced
 from bot.db.migrate import upgrade_database
-from bot.delivery import cleanup
+from bot.delivery import outbox
+from bot.delivery.hooks import ChatHooks
 from bot.delivery.http import AiohttpRequest
 from bot.delivery.limiter import PacedRateLimiter
 from bot.delivery.pacer import Pacer
@@ -34,15 +35,8 @@ from bot.intake.webhook import WebhookServer, stored_secret, webhook_path
 from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
-from bot.services import health, maintenance
-from handlers import (
-    action_tasks,
-    alert_escalation,
-    alert_tasks,
-    digests,
-    poll_tasks,
-    solidarity_tasks,
-)
+from bot.services import chats, health, maintenance, safety
+from handlers import digests, safety_tasks
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +72,7 @@ class BotService:
     """One running instance of the bot."""
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 extra_kinds: Iterable[TaskKind | Callable[[BotService], TaskKind]] = (),
+                 extra_kinds: Iterable[TaskKind | Callable[[Runtime], TaskKind]] = (),
                  concurrency: int = 8, send_concurrency: int | None = None,
                  read_timeout: float = 15, chat_limits: bool = True) -> None:
         self.settings = settings
@@ -87,33 +81,26 @@ class BotService:
         self.instance = uuid.uuid4().hex[:12]
         self.scheduler = Scheduler(self.db, self.clock, self.instance)
         self.scheduler.register(maintenance.purge_kind(self.db, settings.retention_days))
-        for kind in poll_tasks.task_kinds(self):  # polls' close, nudge and tracing (issue 9)
-            self.scheduler.register(kind)
         self.pacer = Pacer(self.clock, settings.send_rate, chat_limits=chat_limits)
         self._requests: list[AiohttpRequest] = []
         self.application = build_application(settings, self.pacer, self._requests,
                                              read_timeout=read_timeout)
-        self.scheduler.register(cleanup.exit_cleanup_kind(self))
-        for kind in extra_kinds:
-            self.scheduler.register(kind if isinstance(kind, TaskKind) else kind(self))
+        outbox.protect_with(safety.protected_chats)
+        chat_hooks = ChatHooks(migrate=chats.migrate_chat, unreachable=chats.mark_unreachable,
+                               settings=chats.chat_settings)
         self.progress = ProgressReporter(self.application, self.db, self.clock,
                                          settings.send_rate, settings.default_language,
-                                         settings.timezone)
+                                         settings.timezone, chats=chat_hooks)
         self.liveness = Liveness(self.db, self.instance)
         self.sender = Sender(self.application, self.db, self.clock, self.liveness,
                              concurrency=send_concurrency or settings.send_concurrency,
-                             on_progress=self.progress.tick)
-        self.scheduler.register(alert_tasks.nudge_kind(self.db, settings, self.sender.wake))
-        for kind in alert_escalation.task_kinds(self.db, settings, self.sender.wake):  # issue 8
-            self.scheduler.register(kind)
-        for kind in digests.task_kinds(self):  # member and coordinators' digests (issue 11)
-            self.scheduler.register(kind)
-        for kind in action_tasks.task_kinds(self):  # actions' reminders (issue 10)
-            self.scheduler.register(kind)
-        for kind in solidarity_tasks.task_kinds(self):  # urgent requests' escalation (issue 12)
-            self.scheduler.register(kind)
+                             on_progress=self.progress.tick, chats=chat_hooks)
         self.runtime = Runtime(settings, self.db, self.clock, self.scheduler, self.instance,
-                               wake_sender=self.sender.wake)
+                               self.application.bot, wake_sender=self.sender.wake)
+        for kind in handlers.task_kinds(self.runtime):  # every capability's (one contract)
+            self.scheduler.register(kind)
+        for kind in extra_kinds:
+            self.scheduler.register(kind if isinstance(kind, TaskKind) else kind(self.runtime))
         self.application.bot_data[KEY] = self.runtime
         self.dispatcher = Dispatcher(self.application, self.db, self.clock, self.instance,
                                      concurrency=concurrency)
@@ -137,7 +124,7 @@ class BotService:
         await self.liveness.start()
         await self._take_back()
         await maintenance.ensure_scheduled(self.db, self.clock.now())
-        await digests.ensure_planned(self)
+        await digests.ensure_planned(self.runtime)
         await publish_default(self.application.bot, self.settings.default_language)
         await self.application.start()
         assert self.application.job_queue is not None
@@ -235,7 +222,7 @@ class BotService:
             except Exception:
                 log.exception("scheduler.sweep_failed")
             try:
-                await cleanup.sweep_deletions(self)
+                await safety_tasks.sweep_deletions(self.runtime)
             except Exception:
                 log.exception("safety.deletion_sweep_failed")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from telegram import Bot
 from telegram.ext import Application, CallbackContext
 
 from bot.clock import Clock
@@ -17,11 +18,15 @@ KEY = "runtime"
 
 @dataclass
 class Runtime:
+    """Handlers and scheduled tasks take this, never the service object: what they need and no
+    more (`bot` is the application's Bot, through the pacer like every request)."""
+
     settings: Settings
     db: Database
     clock: Clock
     scheduler: Scheduler
     instance: str
+    bot: Bot
     wake_sender: Callable[[], None] = lambda: None
     bot_username: str = ""
 

@@ -9,26 +9,23 @@ carry the RSVP buttons (handlers/action_buttons.py). Registered in bot/app.py.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
+from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind
 from bot.services import actions
 from handlers.action_buttons import reminder_copy
 
-if TYPE_CHECKING:
-    from bot.app import BotService
-
 log = logging.getLogger(__name__)
 
 
-def task_kinds(service: BotService) -> list[TaskKind]:
-    render = reminder_copy(service.settings.timezone)
+def task_kinds(rt: Runtime) -> list[TaskKind]:
+    render = reminder_copy(rt.settings.timezone)
 
     async def run(due: Due) -> None:
-        async with service.db.transaction() as session:
+        async with rt.db.transaction() as session:
             done = await actions.remind(session, due.payload, due.now, render)
         if done.fanout_id is not None:
-            service.sender.wake()
+            rt.wake_sender()
         log.info("actions.reminded task=%d fanout=%s chats=%d", due.id, done.fanout_id,
                  done.chats)
 

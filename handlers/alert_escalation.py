@@ -18,6 +18,7 @@ from bot.db.engine import Database
 from bot.db.models import Alert
 from bot.delivery import outbox
 from bot.i18n import Text
+from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind
 from bot.services import alert_escalation, alerts, members_view
 from bot.services.alert_escalation import SilentOrg
@@ -78,7 +79,12 @@ async def to_coordinators(session: Any, settings: Settings, key: str, now: Any,
     return await outbox.enqueue(session, key, "alert.escalation", messages, now)
 
 
-def task_kinds(db: Database, settings: Settings, wake: Callable[[], None]) -> list[TaskKind]:
+def task_kinds(rt: Runtime) -> list[TaskKind]:
+    return escalation_kinds(rt.db, rt.settings, rt.wake_sender)
+
+
+def escalation_kinds(db: Database, settings: Settings, wake: Callable[[], None]
+                     ) -> list[TaskKind]:
     async def resend(due: Due) -> None:
         alert_id = int(due.payload.get("alert") or 0)
         async with db.transaction() as session:

@@ -15,12 +15,17 @@ from typing import Any
 
 from bot.config import Settings
 from bot.db.engine import Database
+from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind, schedule
 from bot.services import alert_escalation, alerts
 from handlers.alert_actions import nudge_copy
 
 log = logging.getLogger(__name__)
 NUDGE_KIND = "alerts.nudge"
+
+
+def task_kinds(rt: Runtime) -> list[TaskKind]:
+    return [nudge_kind(rt.db, rt.settings, rt.wake_sender)]
 
 
 def nudge_kind(db: Database, settings: Settings, wake: Callable[[], None]) -> TaskKind:

@@ -12,7 +12,6 @@ import base64
 import dataclasses
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
@@ -21,6 +20,7 @@ from bot import i18n
 from bot.db import Session
 from bot.delivery import outbox
 from bot.i18n import Text
+from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind, schedule
 from bot.services import approvals, chats, digests, members_view, poll_chart
 from bot.services.roles import Role
@@ -29,9 +29,6 @@ from handlers.buttons import on
 from handlers.callback_data import action, encode
 from handlers.common import Here, anonymous_refusal, here, may_change_chat_settings, reply
 from handlers.organisations import redraw
-
-if TYPE_CHECKING:
-    from bot.app import BotService
 
 log = logging.getLogger(__name__)
 HOURS = (6, 7, 8, 9, 10, 12, 14, 16, 18, 20)
@@ -154,11 +151,11 @@ async def _chat_context(session: Session, chat_id: int, default_language: str,
     return language or default_language, chosen.timezone or default_zone
 
 
-def chat_kind(service: BotService) -> TaskKind:
+def chat_kind(rt: Runtime) -> TaskKind:
     async def run(due: Due) -> None:
         chat_id = int(due.payload["chat"])
-        settings = service.settings
-        async with service.db.transaction() as session:
+        settings = rt.settings
+        async with rt.db.transaction() as session:
             language, zone = await _chat_context(session, chat_id, settings.default_language,
                                                  settings.timezone)
             if not await digests.still_current(session, chat_id, due.due_at, zone):
@@ -172,18 +169,18 @@ def chat_kind(service: BotService) -> TaskKind:
             await outbox.enqueue(session, f"digest:{chat_id}:{due.due_at:%Y%m%d%H%M}", "digest",
                                  [outbox.Outgoing(chat_id, text=text)], due.now)
             await digests.schedule_next(session, chat_id, due.now, zone)
-        service.sender.wake()
+        rt.wake_sender()
         log.info("digests.sent kind=member late_s=%d", int(due.lateness.total_seconds()))
 
     # Found late, a digest still runs, once, covering the whole gap (it reads covered_until).
     return TaskKind(digests.CHAT_KIND, run)
 
 
-def coordinators_kind(service: BotService) -> TaskKind:
+def coordinators_kind(rt: Runtime) -> TaskKind:
     async def run(due: Due) -> None:
-        settings = service.settings
+        settings = rt.settings
         zone = settings.timezone
-        async with service.db.transaction() as session:
+        async with rt.db.transaction() as session:
             if not await digests.still_current(session, digests.COORDINATORS, due.due_at, zone):
                 return
             since = await digests.covered(session, digests.COORDINATORS, due.now)
@@ -211,7 +208,7 @@ def coordinators_kind(service: BotService) -> TaskKind:
             await outbox.enqueue(session, f"digest-coord-chart:{stamp}", "digest", photos,
                                  due.now)
             await digests.schedule_next(session, digests.COORDINATORS, due.now, zone)
-        service.sender.wake()
+        rt.wake_sender()
         log.info("digests.sent kind=coordinators recipients=%d", len(recipients))
 
     return TaskKind(digests.COORDINATORS_KIND, run)
@@ -221,32 +218,32 @@ def _next_hour(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
 
 
-async def ensure_planned(service: BotService) -> None:
+async def ensure_planned(rt: Runtime) -> None:
     """At start: plan now (a restart or a first start), and keep the hourly planner row."""
-    now = service.clock.now()
-    async with service.db.transaction() as session:
-        await _plan(session, service, now)
+    now = rt.clock.now()
+    async with rt.db.transaction() as session:
+        await _plan(session, rt, now)
         due = _next_hour(now)
         await schedule(session, digests.PLAN_KIND, due, dedupe_key=f"digest.plan:{due:%Y%m%d%H}")
 
 
-async def _plan(session: Session, service: BotService, now: datetime) -> int:
+async def _plan(session: Session, rt: Runtime, now: datetime) -> int:
     recipients = await digests.member_recipients(session)
     zones = {}
     for recipient in recipients:
         zone = (await chats.chat_settings(session, recipient.chat_id)).timezone
         if zone:
             zones[recipient.chat_id] = zone
-    return await digests.plan(session, now, zones, service.settings.timezone)
+    return await digests.plan(session, now, zones, rt.settings.timezone)
 
 
-def plan_kind(service: BotService) -> TaskKind:
+def plan_kind(rt: Runtime) -> TaskKind:
     async def run(due: Due) -> None:
         # From the previous planning on: a chat that became a member chat since then gets the
         # slot it would have had, even when the clock (or a restart) jumped past it.
         since = min(due.now, due.due_at) - timedelta(hours=1)
-        async with service.db.transaction() as session:
-            added = await _plan(session, service, since)
+        async with rt.db.transaction() as session:
+            added = await _plan(session, rt, since)
             nxt = _next_hour(due.now)
             await schedule(session, digests.PLAN_KIND, nxt,
                            dedupe_key=f"digest.plan:{nxt:%Y%m%d%H}")
@@ -255,5 +252,5 @@ def plan_kind(service: BotService) -> TaskKind:
     return TaskKind(digests.PLAN_KIND, run)
 
 
-def task_kinds(service: BotService) -> list[TaskKind]:
-    return [chat_kind(service), coordinators_kind(service), plan_kind(service)]
+def task_kinds(rt: Runtime) -> list[TaskKind]:
+    return [chat_kind(rt), coordinators_kind(rt), plan_kind(rt)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram import Poll as TgPoll
@@ -24,20 +24,18 @@ from telegram.error import BadRequest, TelegramError
 
 from bot import i18n
 from bot.delivery import outbox
+from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind, schedule
 from bot.services import members_view, poll_results, polls, safety
 from handlers import poll_render as render
 from handlers.callback_data import encode
 from handlers.polls import TRACE_EVERY, PollInfo
 
-if TYPE_CHECKING:
-    from bot.app import BotService
-
 log = logging.getLogger(__name__)
 
 
-def task_kinds(service: BotService) -> list[TaskKind]:
-    return [trace_kind(service), nudge_kind(service), close_kind(service)]
+def task_kinds(rt: Runtime) -> list[TaskKind]:
+    return [trace_kind(rt), nudge_kind(rt), close_kind(rt)]
 
 
 def _info_markup(lang: str, poll_id: int, variant: int = 0) -> InlineKeyboardMarkup:
@@ -46,19 +44,19 @@ def _info_markup(lang: str, poll_id: int, variant: int = 0) -> InlineKeyboardMar
         ("ℹ️ " if variant == 0 else "ℹ ") + label, callback_data=encode(PollInfo(poll_id)))]])
 
 
-def trace_kind(service: BotService) -> TaskKind:
+def trace_kind(rt: Runtime) -> TaskKind:
     async def run(due: Due) -> None:
         poll_id = int(due.payload["poll"])
-        async with service.db.transaction() as session:
+        async with rt.db.transaction() as session:
             poll = await polls.get(session, poll_id)
             if poll is None or poll.status != "open":
                 return
             found, waiting = await polls.untraced(session, poll)
             chats = {a.chat_id: a for a in await polls.audience_chats(session, poll_id)}
-        bot = service.application.bot
+        bot = rt.bot
         for item in found:
             lang = getattr(chats.get(item.chat_id), "language", None) \
-                or service.settings.default_language
+                or rt.settings.default_language
             tg_poll_id = None
             for variant in (0, 1):  # a re-run whose first edit landed gets "not modified"
                 try:
@@ -76,23 +74,23 @@ def trace_kind(service: BotService) -> TaskKind:
                 if isinstance(edited, Message) and edited.poll is not None:
                     tg_poll_id = edited.poll.id
                 break
-            async with service.db.transaction() as session:
+            async with rt.db.transaction() as session:
                 await polls.trace(session, item.copy_id, item.message_id, tg_poll_id)
         more = len(found) >= polls.TRACE_BATCH  # copies sent and still untraced: go on now
         if (waiting or more) and due.now < poll.closes_at:
-            nxt = service.clock.now() + (timedelta() if more else TRACE_EVERY)
-            async with service.db.transaction() as session:
+            nxt = rt.clock.now() + (timedelta() if more else TRACE_EVERY)
+            async with rt.db.transaction() as session:
                 await schedule(session, polls.TRACE_KIND, nxt, {"poll": poll_id})
         log.info("polls.traced poll=%d copies=%d waiting=%d", poll_id, len(found), waiting)
 
     return TaskKind(polls.TRACE_KIND, run)
 
 
-def nudge_kind(service: BotService) -> TaskKind:
+def nudge_kind(rt: Runtime) -> TaskKind:
     async def run(due: Due) -> None:
         poll_id = int(due.payload["poll"])
-        now = service.clock.now()
-        async with service.db.transaction() as session:
+        now = rt.clock.now()
+        async with rt.db.transaction() as session:
             poll = await polls.get(session, poll_id)
             if poll is None or poll.status != "open" or now >= poll.closes_at:
                 return
@@ -101,12 +99,12 @@ def nudge_kind(service: BotService) -> TaskKind:
             for chat in await polls.audience_chats(session, poll_id):
                 if chat.org_id is None or chat.org_id in voted:
                     continue
-                text = i18n.render(chat.language or service.settings.default_language,
-                                   chat.timezone or service.settings.timezone,
+                text = i18n.render(chat.language or rt.settings.default_language,
+                                   chat.timezone or rt.settings.timezone,
                                    lambda t: render.nudge_text(t, poll))
                 messages.append(outbox.Outgoing(chat.chat_id, text=text))
             await outbox.enqueue(session, f"poll-nudge:{poll_id}", "poll-nudge", messages, now)
-        service.sender.wake()
+        rt.wake_sender()
         log.info("polls.nudged poll=%d chats=%d", poll_id, len(messages))
 
     def still_useful(due: Due) -> bool:
@@ -116,16 +114,16 @@ def nudge_kind(service: BotService) -> TaskKind:
     return TaskKind(polls.NUDGE_KIND, run, still_useful)
 
 
-async def stop_copies(service: BotService, poll_id: int) -> None:
+async def stop_copies(rt: Runtime, poll_id: int) -> None:
     """`stopPoll` on every copy sent; a copy Telegram already closed counts as done, and the
     answer of one not traced yet names its poll id, so its votes are attributed before counting."""
-    async with service.db.transaction() as session:
+    async with rt.db.transaction() as session:
         poll = await polls.get(session, poll_id)
         if poll is None or poll.kind == "ranked" or poll.fanout_id is None:
             return
         sent = await outbox.message_ids(session, poll.fanout_id)
         copies = {c.chat_id: c for c in await polls.copies_of(session, poll_id)}
-    bot = service.application.bot
+    bot = rt.bot
     for chat_id, ids in sent.items():
         copy = copies.get(chat_id)
         if copy is None or not ids:
@@ -140,22 +138,22 @@ async def stop_copies(service: BotService, poll_id: int) -> None:
             log.info("polls.stop_failed poll=%d", poll_id)
             continue
         if copy.tg_poll_id is None and isinstance(stopped, TgPoll):
-            async with service.db.transaction() as session:
+            async with rt.db.transaction() as session:
                 await polls.trace(session, copy.id, ids[-1], stopped.id)
 
 
-def close_kind(service: BotService) -> TaskKind:
-    settings = service.settings
+def close_kind(rt: Runtime) -> TaskKind:
+    settings = rt.settings
 
     async def run(due: Due) -> None:
         poll_id = int(due.payload["poll"])
-        async with service.db.transaction() as session:
+        async with rt.db.transaction() as session:
             poll = await polls.get(session, poll_id)
             if poll is None or poll.status != "open":
                 return
-        await stop_copies(service, poll_id)
-        now = service.clock.now()
-        async with service.db.transaction() as session:
+        await stop_copies(rt, poll_id)
+        now = rt.clock.now()
+        async with rt.db.transaction() as session:
             poll = await polls.get(session, poll_id)
             assert poll is not None
             await polls.attribute_late(session, poll_id)
@@ -201,7 +199,7 @@ def close_kind(service: BotService) -> TaskKind:
                     chat.timezone or settings.timezone, False, chat.areas, chat.scope)
             await outbox.enqueue(session, f"poll-results:{poll_id}", "poll-results", texts, now)
             await outbox.enqueue(session, f"poll-chart:{poll_id}", "poll-chart", photos, now)
-        service.sender.wake()
+        rt.wake_sender()
         log.info("polls.closed poll=%d late_s=%d", poll_id, int(due.lateness.total_seconds()))
 
     # A close found late still runs (rule S): the results are owed whatever the delay.

@@ -16,7 +16,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot import i18n
 from bot.db import Session
-from bot.delivery import cleanup, outbox
+from bot.delivery import outbox
 from bot.delivery.outbox import Outgoing
 from bot.delivery.split import split_html
 from bot.i18n import Text
@@ -32,6 +32,7 @@ from bot.services import (
     safety,
 )
 from bot.services.roles import Role
+from handlers import safety_tasks
 from handlers.buttons import on
 from handlers.callback_data import action, encode
 from handlers.common import Build, Here, anonymous_refusal, here, reply
@@ -269,8 +270,8 @@ async def exit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                        else language or where.language,
                                        rt.settings.timezone, _last_message), exited.protected)
                     for chat, language in exited.contacts]
-            await schedule(session, cleanup.EXIT_KIND, now,
-                           cleanup.exit_payload(exited.deletions, exited.groups, last))
+            await schedule(session, safety_tasks.EXIT_KIND, now,
+                           safety_tasks.exit_payload(exited.deletions, exited.groups, last))
             await _tell_coordinators(session, where, f"safety.exit:{pressed.org_id}",
                                      "safety.exit", _exit_notice)
     if exited is None:

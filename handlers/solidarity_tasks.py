@@ -6,8 +6,8 @@ offer. Registered in bot/app.py beside the other capabilities' kinds."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind
 from bot.services import members_view, solidarity
 from handlers import solidarity_render as sr
@@ -15,8 +15,8 @@ from handlers import solidarity_render as sr
 log = logging.getLogger(__name__)
 
 
-def task_kinds(service: Any) -> list[TaskKind]:
-    db, settings = service.db, service.settings
+def task_kinds(rt: Runtime) -> list[TaskKind]:
+    db, settings = rt.db, rt.settings
 
     async def escalate(due: Due) -> None:
         request_id = int(due.payload.get("request") or 0)
@@ -28,7 +28,7 @@ def task_kinds(service: Any) -> list[TaskKind]:
                 sr.coordinator_copies(recipients, settings.default_language, settings.timezone,
                                       escalated=True))
         if done:
-            service.sender.wake()
+            rt.wake_sender()
         log.info("solidarity.escalation request=%d sent=%s", request_id, done)
 
     # A flag to coordinators always runs, however late (rule S): the request still waits.

@@ -18,11 +18,11 @@ from tests.helpers import eventually, swept
 KIND = "test.say"
 
 
-def say_kind(service) -> TaskKind:
+def say_kind(rt) -> TaskKind:
     """A test task that writes in a chat, useful until an hour after its due time."""
 
     async def run(due: Due) -> None:
-        await service.application.bot.send_message(due.payload["chat_id"], due.payload["text"])
+        await rt.bot.send_message(due.payload["chat_id"], due.payload["text"])
 
     return TaskKind(KIND, run, still_useful=lambda due: due.lateness < timedelta(hours=1))
 

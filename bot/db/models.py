@@ -218,7 +218,8 @@ class Lease(Base):
 
 
 class Organisation(Base):
-    """A member of the coalition (docs/DESIGN.md, "Words"): who it is, where it works, what it follows and offers.
+    """A member of the coalition (docs/DESIGN.md, "Words"): who it is, where it works, what it
+    follows and offers.
 
     status: pending -> active | rejected; active <-> suspended; active -> left. `areas` are ISO
     3166-2 states (`MX-JAL`) and/or ISO 3166-1 countries (`MX`); `topics` and `capacities` are

@@ -16,8 +16,8 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import Fanout
 from bot.delivery import outbox
+from bot.delivery.hooks import ChatHooks
 from bot.i18n import Text, render
-from bot.services import chats
 
 log = logging.getLogger(__name__)
 EVERY_S = 3.0
@@ -48,8 +48,10 @@ def progress_text(status: outbox.FanoutStatus, rate: float, t: Text) -> str:
 
 class ProgressReporter:
     def __init__(self, application: Application, db: Database, clock: Clock,  # type: ignore[type-arg]
-                 rate: float, default_language: str, default_timezone: str) -> None:
+                 rate: float, default_language: str, default_timezone: str,
+                 *, chats: ChatHooks) -> None:
         self.application = application
+        self.chats = chats
         self.db = db
         self.clock = clock
         self.rate = rate
@@ -78,7 +80,7 @@ class ProgressReporter:
             if fanout is None or fanout.report_chat_id is None:
                 return
             status = await outbox.status(session, fanout_id)
-            settings = await chats.chat_settings(session, fanout.report_chat_id)
+            settings = await self.chats.settings(session, fanout.report_chat_id)
         text = render(settings.language or self.default_language,
                       settings.timezone or self.default_timezone,
                       lambda t: progress_text(status, self.rate, t))

@@ -37,9 +37,9 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import OutboxRow
 from bot.delivery import edits
+from bot.delivery.hooks import ChatHooks
 from bot.delivery.split import split_html
 from bot.liveness import Liveness
-from bot.services import chats
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,10 @@ class Claimed:
 
 class Sender:
     def __init__(self, application: Application, db: Database, clock: Clock,  # type: ignore[type-arg]
-                 liveness: Liveness, concurrency: int = 8, on_progress: Any = None) -> None:
+                 liveness: Liveness, concurrency: int = 8, on_progress: Any = None,
+                 *, chats: ChatHooks) -> None:
         self.application = application
+        self.chats = chats
         self.liveness = liveness
         instance = liveness.instance
         self.db = db
@@ -293,12 +295,12 @@ class Sender:
 
     async def _migrated(self, old: int, new: int) -> None:
         async with self.db.transaction() as session:
-            await chats.migrate_chat(session, old, new, self.clock.now())
+            await self.chats.migrate(session, old, new, self.clock.now())
         log.info("sender.chat_migrated")
 
     async def _unreachable(self, row: Claimed, reason: str, ids: list[int]) -> None:
         async with self.db.transaction() as session:
-            await chats.mark_unreachable(session, row.chat_id, self.clock.now())
+            await self.chats.unreachable(session, row.chat_id, self.clock.now())
         await self._final(row, "unreachable", reason, ids)
 
     # -- recording answers ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The closed sets organisations are described with (docs/DESIGN.md, "Words"), and how regions meet areas.
+"""The closed sets organisations are described with (docs/DESIGN.md, "Words"), and how regions
+meet areas.
 
 Codes are stored; labels are shown through gettext (`N_` marks them for extraction). States are
 ISO 3166-2 codes of Mexico's 32 states; countries ISO 3166-1 codes (names from Babel's CLDR).

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.app import BotService
 from bot.db.engine import Database
 from bot.db.models import OutboxRow, SavedUpdate, ScheduledTask
 from bot.delivery import outbox
 from bot.emulator import Emulator
+from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind, schedule
 from tests.conftest import TOKEN
 from tests.process import bot_env
@@ -26,16 +26,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wave_kind(service: BotService) -> TaskKind:
+def wave_kind(rt: Runtime) -> TaskKind:
     """A scheduled row that fans out a reminder to the chats in its payload (a "wave of
     reminders" made of scheduled rows, as actions' reminders are)."""
 
     async def run(due: Due) -> None:
-        async with service.db.transaction() as session:
+        async with rt.db.transaction() as session:
             await outbox.enqueue(session, f"wave:{due.id}", "reminder", [
                 outbox.Outgoing(chat_id=c, text=f"{due.payload['text']} #{due.id}")
                 for c in due.payload["chats"]], due.now)
-        service.sender.wake()
+        rt.wake_sender()
 
     return TaskKind(WAVE, run)
 

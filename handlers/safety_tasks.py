@@ -1,5 +1,8 @@
 """Telegram's side of member safety: deleting the bot's messages and leaving an org's groups.
 
+A handler-side task module (it renders texts and talks to Telegram), not part of the delivery
+layer, which sends what it is given and knows no capability.
+
 Why a scheduled row for `/exit`: the erasure commits first (nothing about the organisation is
 left to find), and the Telegram work it leaves (deletions, leaving the groups) must survive a crash
 in between, so it is a row in the same transaction (rule S). The row carries only chat and message
@@ -21,13 +24,12 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from bot import i18n
 from bot.db.models import ScheduledTask
 from bot.delivery import outbox
+from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind
 from bot.services import safety
 
 if TYPE_CHECKING:
     from telegram import Bot
-
-    from bot.app import BotService
 
 log = logging.getLogger(__name__)
 EXIT_KIND = "safety.exit_cleanup"
@@ -65,7 +67,11 @@ async def send_last(bot: Bot, chat_id: int, text: str, protect: bool) -> None:
             return
 
 
-def exit_cleanup_kind(service: BotService) -> TaskKind:
+def task_kinds(rt: Runtime) -> list[TaskKind]:
+    return [exit_cleanup_kind(rt)]
+
+
+def exit_cleanup_kind(rt: Runtime) -> TaskKind:
     """Delete what `/exit` listed and leave the groups, then send each contact the last message
     (after the deletions, so it is the one thing left to read); then forget the list itself.
 
@@ -74,18 +80,18 @@ def exit_cleanup_kind(service: BotService) -> TaskKind:
     """
 
     async def run(due: Due) -> None:
-        bot = service.application.bot
+        bot = rt.bot
         for chat_id, message_id in due.payload.get("deletions", []):
             await delete_message(bot, int(chat_id), int(message_id))
         for chat_id in due.payload.get("leave", []):
             await leave_chat(bot, int(chat_id))
         for chat_id, text, protect in due.payload.get("last", []):
             await send_last(bot, int(chat_id), str(text), bool(protect))
-        async with service.db.transaction() as session:
+        async with rt.db.transaction() as session:
             await session.execute(update(ScheduledTask).where(ScheduledTask.id == due.id)
                                   .values(payload={}))
         # The WAL still holds the list's earlier pages (ids of the erased chats): rule Q.
-        await service.db.checkpoint()
+        await rt.db.checkpoint()
         log.info("safety.exit_cleanup_done task=%d", due.id)
 
     # Always worth running: the messages are deletable for 48 hours and leaving has no deadline.
@@ -99,34 +105,34 @@ def exit_payload(deletions: list[tuple[int, int]], groups: list[int],
             "last": [[c, text, protect] for c, text, protect in last]}
 
 
-async def sweep_deletions(service: BotService) -> int:
+async def sweep_deletions(rt: Runtime) -> int:
     """Delete the low-profile organisations' messages whose time has come (replies and fan-out
     copies); each row is marked once its messages are handled. One that can no longer be
     deleted (past Telegram's 48 hours: the bot was down when it fell due) is not dropped in
     silence: the organisation's contacts are told, in private, which to delete by hand."""
-    now = service.clock.now()
-    async with service.db.reader() as session:
+    now = rt.clock.now()
+    async with rt.db.reader() as session:
         replies = await safety.due_deletions(session, now)
         chats = await safety.deleting_chats(session)
         copies = await safety.due_outbox_deletions(session, now, chats)
         late = await safety.missed_deletions(session, now, chats)
     if not replies and not copies and not late[2]:
         return 0
-    bot = service.application.bot
+    bot = rt.bot
     missed = list(late[2])
     for _, chat_id, message_id in replies:
         await delete_message(bot, chat_id, message_id)
     for _, chat_id, message_ids in copies:
         for message_id in message_ids:
             await delete_message(bot, chat_id, message_id)
-    async with service.db.transaction() as session:
+    async with rt.db.transaction() as session:
         await safety.forget_sent(session, [row for row, _, _ in replies] + late[0])
         await safety.mark_outbox_deleted(session, [row for row, _, _ in copies] + late[1], now)
         if missed:
             await outbox.enqueue(session, f"safety.missed:{now.timestamp():.3f}", "safety.missed",
-                                 await missed_notices(session, service, missed), now)
+                                 await missed_notices(session, rt, missed), now)
     if missed:
-        service.sender.wake()
+        rt.wake_sender()
         log.info("safety.deletions_missed messages=%d", len(missed))
     done = len(replies) + sum(len(ids) for _, _, ids in copies)
     log.info("safety.deleted messages=%d", done)
@@ -140,7 +146,7 @@ def message_link(chat_id: int, message_id: int) -> str | None:
     return f"https://t.me/c/{text[4:]}/{message_id}" if text.startswith("-100") else None
 
 
-async def missed_notices(session: Any, service: BotService,
+async def missed_notices(session: Any, rt: Runtime,
                          missed: list[safety.Missed]) -> list[outbox.Outgoing]:
     """One private message per contact to tell: which messages, when sent, where (a link
     when Telegram has one). Protected, as everything in a low-profile organisation's chats."""
@@ -149,7 +155,7 @@ async def missed_notices(session: Any, service: BotService,
     for item in missed:
         for person, lang in tell.get(item.chat_id, []):
             by_person.setdefault(person, (lang, []))[1].append(item)
-    settings = service.settings
+    settings = rt.settings
     notices = []
     for person, (lang, items) in sorted(by_person.items()):
         choice = i18n.normalise(lang) or settings.default_language
