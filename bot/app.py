@@ -22,7 +22,6 @@ from bot.commands import publish_default
 from bot.config import Settings
 from bot.db.engine import Database, DatabaseReplaced
 from bot.db.migrate import upgrade_database
-from bot.delivery import outbox
 from bot.delivery.hooks import ChatHooks
 from bot.delivery.http import AiohttpRequest
 from bot.delivery.limiter import PacedRateLimiter
@@ -35,7 +34,7 @@ from bot.intake.webhook import WebhookServer, stored_secret, webhook_path
 from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
-from bot.services import chats, health, maintenance, safety
+from bot.services import chats, health, maintenance
 from handlers import digests, safety_tasks
 
 log = logging.getLogger(__name__)
@@ -85,7 +84,6 @@ class BotService:
         self._requests: list[AiohttpRequest] = []
         self.application = build_application(settings, self.pacer, self._requests,
                                              read_timeout=read_timeout)
-        outbox.protect_with(safety.protected_chats)
         chat_hooks = ChatHooks(migrate=chats.migrate_chat, unreachable=chats.mark_unreachable,
                                settings=chats.chat_settings)
         self.progress = ProgressReporter(self.application, self.db, self.clock,

@@ -7,7 +7,7 @@ one that records what is announced), so either both exist or neither. The sender
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,19 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.low_profile import protected_chats
 from bot.db.models import Fanout, OutboxRow
 from bot.db.upsert import insert_ignore
-
-# The member-safety rule (low-profile organisations' chats get protected copies), handed over by
-# the app at start (bot/app.py: `protect_with(safety.protected_chats)`). `enqueue` refuses to run
-# without it, so no capability, test or tool can send around it.
-ProtectedChats = Callable[[AsyncSession, Iterable[int]], Awaitable[Mapping[int, Any]]]
-_protected: ProtectedChats | None = None
-
-
-def protect_with(finder: ProtectedChats) -> None:
-    global _protected
-    _protected = finder
 
 FINAL = ("sent", "failed", "unreachable")
 STATES = ("queued", "sending", *FINAL)
@@ -96,9 +86,7 @@ async def enqueue(session: AsyncSession, key: str, purpose: str, messages: Itera
             "attempts": 0, "lost_answers": 0, "parts_sent": 0, "message_ids": [],
             "next_attempt_at": now, "updated_at": now,
         })
-    if _protected is None:
-        raise RuntimeError("outbox: the protection rule was never handed over (protect_with)")
-    for chat_id in (await _protected(session, rows)):
+    for chat_id in (await protected_chats(session, rows)):
         rows[chat_id]["payload"]["protect_content"] = True
     await session.execute(insert_ignore(session, Fanout).values(
         key=key, purpose=purpose, total=len(rows), report_chat_id=report_chat_id,

@@ -2,8 +2,9 @@
 
 Why here and not in each capability: every message to a low-profile organisation's chats, a
 fan-out copy or a reply, must be protected (no forwarding, no saving) and, if the organisation
-chose it, deleted after some hours. The outbox and the reply helper ask this module, so a new
-capability gets the protection without knowing about it.
+chose it, deleted after some hours. The reply helper asks this module and the outbox asks
+`bot/db/low_profile.py` (re-exported here), so a new capability gets the protection without
+knowing about it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.low_profile import LIVE_STATUSES
+from bot.db.low_profile import protected_chats as protected_chats  # for handlers
 from bot.db.models import Contact, MemberChat, Organisation, OutboxRow, Person, SentMessage
 from bot.services.membership import audit
 
 # Telegram lets a bot delete its messages for 48 hours; choices stay under that with a margin.
 MIN_DELETE_HOURS, MAX_DELETE_HOURS = 1, 47
 DELETABLE_FOR = timedelta(hours=48) - timedelta(minutes=5)
-LIVE_STATUSES = ("pending", "active", "suspended")
 ALIAS_MAX = 60
 
 
@@ -49,28 +51,6 @@ async def chat_policy(session: AsyncSession, chat_id: int) -> ChatPolicy:
         return ChatPolicy()
     return ChatPolicy(org.id, org.low_profile,
                       org.delete_after_hours if org.low_profile else None)
-
-
-async def protected_chats(session: AsyncSession, chat_ids: Iterable[int]) -> dict[int, int | None]:
-    """Of these chats, those of low-profile organisations -> their delete-after hours (or None).
-
-    One query per kind of chat over the few low-profile organisations, for a whole fan-out.
-    """
-    wanted = set(chat_ids)
-    if not wanted:
-        return {}
-    low = select(Organisation.id, Organisation.delete_after_hours).where(
-        Organisation.low_profile.is_(True), Organisation.status.in_(LIVE_STATUSES)).subquery()
-    found: dict[int, int | None] = {}
-    groups = await session.execute(
-        select(MemberChat.chat_id, low.c.delete_after_hours)
-        .join(low, low.c.id == MemberChat.org_id))
-    contacts = await session.execute(
-        select(Contact.user_id, low.c.delete_after_hours).join(low, low.c.id == Contact.org_id))
-    for chat_id, hours in [*groups.all(), *contacts.all()]:
-        if int(chat_id) in wanted:
-            found[int(chat_id)] = hours
-    return found
 
 
 async def record_sent(session: AsyncSession, chat_id: int, message_id: int, now: datetime,
