@@ -107,6 +107,13 @@ def rest_name(box: Sandbox) -> str:
 
 async def run_console() -> int:
     logging.disable(logging.WARNING)  # the bot's own logs would drown the conversation
+    try:
+        return await _console()
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+async def _console() -> int:
     print("starting the sandbox: the emulator, a fresh database, a sample coalition…", flush=True)
     box = await start_sandbox()
     try:

@@ -161,7 +161,14 @@ def transcripts(box: Sandbox, before: dict[int, int]) -> list[Line]:
 
 
 async def run_tour(chart_path: str, box: Any = None) -> int:
-    logging.disable(logging.WARNING)
+    logging.disable(logging.WARNING)  # the bot's own logs would drown the tour
+    try:
+        return await _tour(chart_path, box)
+    finally:
+        logging.disable(logging.NOTSET)  # a process that goes on (a test) logs as before
+
+
+async def _tour(chart_path: str, box: Any) -> int:
     own = box is None
     if own:
         print("starting the sandbox for the tour…", flush=True)
