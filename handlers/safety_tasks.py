@@ -18,15 +18,14 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot import i18n
-from bot.db.models import ScheduledTask
 from bot.delivery import outbox
+from bot.delivery.limiter import retry_seconds
 from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind
-from bot.services import safety
+from bot.services import erasure, safety
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -41,9 +40,8 @@ async def delete_message(bot: Bot, chat_id: int, message_id: int) -> bool:
         try:
             await bot.delete_message(chat_id, message_id)
             return True
-        except RetryAfter as exc:
-            await asyncio.sleep(float(exc.retry_after if isinstance(exc.retry_after, int | float)
-                                      else exc.retry_after.total_seconds()))
+        except RetryAfter as exc:  # deleteMessage is not paced: its 429s are waited out here
+            await asyncio.sleep(retry_seconds(exc))
         except (BadRequest, Forbidden):
             return False
     return False
@@ -55,16 +53,10 @@ async def leave_chat(bot: Bot, chat_id: int) -> None:
 
 
 async def send_last(bot: Bot, chat_id: int, text: str, protect: bool) -> None:
-    """The one message a contact reads after `/exit`; a person who blocked the bot gets none."""
-    for _ in range(5):
-        try:
-            await bot.send_message(chat_id, text, parse_mode="HTML", protect_content=protect)
-            return
-        except RetryAfter as exc:
-            await asyncio.sleep(float(exc.retry_after if isinstance(exc.retry_after, int | float)
-                                      else exc.retry_after.total_seconds()))
-        except (BadRequest, Forbidden):
-            return
+    """The one message a contact reads after `/exit`; a person who blocked the bot gets none.
+    A 429 is waited out by the rate limiter every send passes (bot/delivery/limiter.py)."""
+    with contextlib.suppress(BadRequest, Forbidden):
+        await bot.send_message(chat_id, text, parse_mode="HTML", protect_content=protect)
 
 
 def task_kinds(rt: Runtime) -> list[TaskKind]:
@@ -88,8 +80,7 @@ def exit_cleanup_kind(rt: Runtime) -> TaskKind:
         for chat_id, text, protect in due.payload.get("last", []):
             await send_last(bot, int(chat_id), str(text), bool(protect))
         async with rt.db.transaction() as session:
-            await session.execute(update(ScheduledTask).where(ScheduledTask.id == due.id)
-                                  .values(payload={}))
+            await erasure.forget_task_payload(session, due.id)
         # The WAL still holds the list's earlier pages (ids of the erased chats): rule Q.
         await rt.db.checkpoint()
         log.info("safety.exit_cleanup_done task=%d", due.id)

@@ -38,6 +38,7 @@ from bot.db.models import (
 )
 from bot.db.upsert import insert_ignore
 from bot.numbers import is_whole_number
+from bot.services.approvals import language_of_chat
 from bot.services.erasure_hooks import ORG_HOOKS, PERSON_HOOKS, RETENTION_HOOKS
 from bot.services.safety import DELETABLE_FOR
 
@@ -126,6 +127,12 @@ async def forget_update(session: AsyncSession, update_id: int) -> None:
     """Keep no copy of one saved update (it concerns a chat that was erased)."""
     await session.execute(update(SavedUpdate).where(SavedUpdate.update_id == update_id)
                           .values(payload="{}", lane=None))
+
+
+async def forget_task_payload(session: AsyncSession, task_id: int) -> None:
+    """A scheduled row's work is done and its payload named erased chats: keep none of it."""
+    await session.execute(update(ScheduledTask).where(ScheduledTask.id == task_id)
+                          .values(payload={}))
 
 
 async def _scrub_scheduled(session: AsyncSession, ids: set[int], names: list[str]) -> None:
@@ -252,10 +259,9 @@ async def exit_org(session: AsyncSession, org_id: int, now: datetime,
         select(MemberChat.chat_id).where(MemberChat.org_id == org_id))).scalars()]
     chats = [*groups, *contacts]
     since = now - DELETABLE_FOR
-    languages = dict((await session.execute(
-        select(Chat.id, Chat.language).where(Chat.id.in_(contacts)))).all())
     exited = Exited(org_id=org_id, groups=groups, protected=bool(org.low_profile),
-                    contacts=[(c, languages.get(c)) for c in contacts])
+                    contacts=[(c, await language_of_chat(session, c, "") or None)
+                              for c in contacts])
     recent = await session.execute(
         select(SentMessage.chat_id, SentMessage.message_id)
         .where(SentMessage.chat_id.in_(chats), SentMessage.sent_at > since))
@@ -268,7 +274,11 @@ async def exit_org(session: AsyncSession, org_id: int, now: datetime,
 
     for hook in ORG_HOOKS:
         await hook(session, org_id, now)
-    await session.execute(delete(Invitation).where(Invitation.used_by.in_(contacts)))
+    # Before the contacts' rows go (which would only blank `used_by`): the invitations they
+    # redeemed, any made for the organisation, and any naming it.
+    await session.execute(delete(Invitation).where(or_(
+        Invitation.org_id == org_id, Invitation.used_by.in_(contacts),
+        Invitation.org_name.in_(names))))
     for user_id in contacts:
         await _erase_person_rows(session, user_id, now)
         await _count(session, FORGOTTEN)
@@ -287,8 +297,6 @@ async def exit_org(session: AsyncSession, org_id: int, now: datetime,
     await _scrub_outbox_names(session, names)
     await _scrub_saved_updates(session, set(chats), names)
     await _scrub_scheduled(session, set(chats), names)
-    await session.execute(delete(Invitation).where(or_(
-        Invitation.org_id == org_id, Invitation.org_name.in_(names))))
     await session.execute(delete(MemberChat).where(MemberChat.org_id == org_id))
     await session.execute(delete(Organisation).where(Organisation.id == org_id))
     await _count(session, EXITED)
