@@ -38,8 +38,8 @@ from bot.app import BotService  # noqa: E402
 from bot.clock import CallableClock  # noqa: E402
 from bot.db.models import ScheduledTask  # noqa: E402
 from bot.emulator import Emulator  # noqa: E402
-from bot.services import actions  # noqa: E402
-from handlers.action_buttons import announcement_copy  # noqa: E402
+from bot.services.actions import actions  # noqa: E402
+from handlers.actions.copies import announcement_copy  # noqa: E402
 from tests.action_helpers import add_org, local  # noqa: E402
 from tests.conftest import TOKEN, make_settings  # noqa: E402
 

@@ -129,9 +129,9 @@ async def run(args: argparse.Namespace) -> None:
     from bot.config import Settings
     from bot.db.models import AlertAnswer, AlertTarget, OutboxRow
     from bot.i18n import render
-    from bot.services import alerts
-    from handlers.alert_actions import alert_copy
-    from handlers.alert_followup import status_text
+    from bot.services.alerts import alerts
+    from handlers.alerts.copies import alert_copy
+    from handlers.alerts.followup import status_text
 
     emu = EmulatorProcess(rate_limits=not args.no_limits)
     tmp = tempfile.TemporaryDirectory(prefix="bench-alerts-")

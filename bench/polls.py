@@ -36,8 +36,9 @@ from bot.db.models import Contact, Organisation, Person, PollCopy, PollVote  # n
 from bot.delivery import outbox  # noqa: E402
 from bot.emulator import Emulator  # noqa: E402
 from bot.scheduler import schedule  # noqa: E402
-from bot.services import poll_chart, poll_results, polls  # noqa: E402
-from handlers.polls import copy_message  # noqa: E402
+from bot.services.polls import polls, results  # noqa: E402
+from handlers.polls import chart as poll_chart  # noqa: E402
+from handlers.polls.polls import copy_message  # noqa: E402
 
 TOKEN = "123456789:AAEmulatorTestTokenForCoalitionBot01"
 COORDINATOR = 42
@@ -141,7 +142,7 @@ async def run(n_orgs: int, seconds: float) -> None:
             poll = await polls.get(session, poll_id)
             assert poll is not None
             t0 = time.perf_counter()
-            result = await poll_results.tally(session, poll)
+            result = await results.tally(session, poll)
             tally_s = time.perf_counter() - t0
         expected = [0, 0, 0]
         members = [0, 0, 0]

@@ -34,8 +34,9 @@ from bot.intake.webhook import WebhookServer, stored_secret, webhook_path
 from bot.liveness import BEAT_EVERY_S, Liveness
 from bot.runtime import KEY, Runtime
 from bot.scheduler import Scheduler, TaskKind
-from bot.services import chats, health, maintenance
-from handlers import digests, safety_tasks
+from bot.services.shared import chats, health, maintenance
+from handlers.digests import digests
+from handlers.safety import tasks
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ class BotService:
             except Exception:
                 log.exception("scheduler.sweep_failed")
             try:
-                await safety_tasks.sweep_deletions(self.runtime)
+                await tasks.sweep_deletions(self.runtime)
             except Exception:
                 log.exception("safety.deletion_sweep_failed")
 

@@ -79,7 +79,7 @@ async def _migrate() -> int:
 async def _status() -> int:
     from bot.clock import Clock
     from bot.db.engine import Database
-    from bot.services import health
+    from bot.services.shared import health
 
     settings = load_settings()
     db = Database(settings.database_url)

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 
 from bot.db.models import Action, ActionRsvp, Chat, ScheduledTask
 from bot.emulator import Emulator, EUser
-from bot.services import actions
-from handlers.action_buttons import announcement_copy
+from bot.services.actions import actions
+from handlers.actions.copies import announcement_copy
 from tests.alert_helpers import Org, add_org, ask, press, text_after, toggle
 from tests.helpers import eventually
 

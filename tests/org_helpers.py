@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.db.models import Base, Organisation, OutboxRow
 from bot.emulator import Emulator
-from bot.services import membership
+from bot.services.membership import membership
 from tests.helpers import eventually
 
 # Tables that change on every update or heartbeat whatever the handler does (sent_messages: the

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.db.models import Organisation, Poll, PollCopy, PollVote
 from bot.emulator import Emulator
-from bot.services import membership
+from bot.services.membership import membership
 from tests.helpers import eventually
 from tests.org_helpers import ask, make_org, started
 

@@ -98,7 +98,7 @@ async def wait_text(emu: Emulator, chat: Any, needle: str, timeout: float = 15) 
 
 
 def draft(name: str, **overrides: Any) -> Any:
-    from bot.services.membership import Draft
+    from bot.services.membership.membership import Draft
 
     values: dict[str, Any] = dict(name=name, kind="cso", tier="member", scope="state",
                                   areas=["MX-JAL"], topics=["tax"], capacities=[], language="es",
@@ -110,7 +110,7 @@ def draft(name: str, **overrides: Any) -> Any:
 async def make_org(service: Any, user_id: int, name: str, approved_by: int | None = None,
                    **overrides: Any) -> int:
     """An organisation made straight through the service (active when `approved_by`)."""
-    from bot.services import membership
+    from bot.services.membership import membership
 
     async with service.db.transaction() as session:
         org = await membership.register(session, draft(name, **overrides), user_id,

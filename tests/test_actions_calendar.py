@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from bot.db.models import Action, ActionRsvp, ActionStranger
 from bot.emulator import Emulator
-from bot.services import actions
-from bot.services.action_render import calendar_file
-from bot.services.erasure_hooks import ORG_HOOKS, PERSON_HOOKS, RETENTION_HOOKS
-from handlers.action_buttons import cancelled_copy
+from bot.services.actions import actions
+from bot.services.safety.erasure_hooks import ORG_HOOKS, PERSON_HOOKS, RETENTION_HOOKS
+from handlers.actions.copies import cancelled_copy
+from handlers.actions.render import calendar_file
 from tests.action_helpers import CLOCK_START, add_org, coordinator, local, make_action, set_zone
 from tests.delivery_helpers import finished
 

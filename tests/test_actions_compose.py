@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import ActionStranger
 from bot.emulator import Emulator
-from bot.services import actions
+from bot.services.actions import actions
 from tests.action_helpers import (
     CLOCK_START,
     ES,

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from bot.db.models import Fanout, OutboxRow, ScheduledTask
 from bot.emulator import Emulator
-from bot.services import actions
-from handlers.action_buttons import announcement_copy
+from bot.services.actions import actions
+from handlers.actions.copies import announcement_copy
 from tests.action_helpers import (
     CLOCK_START,
     add_org,

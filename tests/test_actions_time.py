@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.emulator import Emulator
-from bot.services.actions import When, parse_local
+from bot.services.actions.actions import When, parse_local
 from tests.action_helpers import (
     CLOCK_START,
     add_org,

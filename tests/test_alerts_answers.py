@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.db.models import AlertAnswer, AlertStranger, ScheduledTask
 from bot.emulator import Emulator
-from bot.services import alerts
+from bot.services.alerts import alerts
 from tests.alert_helpers import (
     Org,
     add_org,

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from bot.db.models import Fanout, ScheduledTask
 from bot.emulator import Emulator
-from bot.services import alert_corrections, alerts
-from handlers.alert_actions import fix_copy
+from bot.services.alerts import alerts, corrections
+from handlers.alerts.copies import fix_copy
 from tests.action_helpers import advance_to
 from tests.alert_helpers import (
     add_org,
@@ -112,7 +112,7 @@ async def test_escalation_follows_the_clock(emu: Emulator, make_bot) -> None:
 
     # a correction reaches the re-sent copies too (their own line of fan-outs)
     async with bot.db.transaction() as session:
-        await alert_corrections.apply(session, alert.id, bot.clock.now(),
+        await corrections.apply(session, alert.id, bot.clock.now(),
                                       fix_copy(bot.settings.timezone), "es",
                                       body_es="Texto corregido.", body_en="Corrected text.")
     bot.sender.wake()

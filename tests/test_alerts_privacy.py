@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bot.db.models import AlertAnswer, AlertStranger, AlertTarget, Report
 from bot.emulator import Emulator
-from bot.services import alerts, erasure, reports
+from bot.services.alerts import alerts, reports
+from bot.services.safety import erasure
 from tests.alert_helpers import add_org, alert_copies, compose, send
 from tests.org_helpers import ask, snapshot
 

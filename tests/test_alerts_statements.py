@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from bot.db.models import Alert, AlertAnswer, AlertSignature, AlertTarget
 from bot.emulator import Emulator
-from bot.services import alert_statements, erasure
+from bot.services.alerts import statements
+from bot.services.safety import erasure
 from tests.alert_helpers import (
     add_org,
     alert_copies,
@@ -181,10 +182,10 @@ async def test_signatures_forget_exit_and_retention(emu: Emulator, make_bot) -> 
                                     language="es"))
     async with bot.db.transaction() as session:
         for org in (alfa, beta, gamma):
-            done = await alert_statements.sign(session, alert_id, org.contact.id, org.name, now)
-            assert done.can is alert_statements.Can.SIGN
-        again = await alert_statements.sign(session, alert_id, alfa.contact.id, "Otra", now)
-        assert again.can is alert_statements.Can.SIGNED and again.signed_as == "Alfa"
+            done = await statements.sign(session, alert_id, org.contact.id, org.name, now)
+            assert done.can is statements.Can.SIGN
+        again = await statements.sign(session, alert_id, alfa.contact.id, "Otra", now)
+        assert again.can is statements.Can.SIGNED and again.signed_as == "Alfa"
     async with bot.db.transaction() as session:
         await erasure.forget_person(session, alfa.contact.id, now)
         await erasure.exit_org(session, beta.id, now)

@@ -10,8 +10,8 @@ from sqlalchemy import update
 
 from bot.db.models import Alert, Chat, Organisation
 from bot.emulator import Emulator
-from bot.services import alerts
-from handlers.alert_actions import alert_copy
+from bot.services.alerts import alerts
+from handlers.alerts.copies import alert_copy
 from tests.alert_helpers import Org, add_org, alert_copies, compose, outbox_chats, send
 from tests.delivery_helpers import finished
 

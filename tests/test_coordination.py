@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.db.models import AuditEntry, Coordinator, MemberChat
 from bot.emulator import Emulator
-from bot.services import membership
+from bot.services.membership import membership
 from tests.org_helpers import ask, make_org, snapshot, started
 
 

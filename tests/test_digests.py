@@ -27,7 +27,7 @@ from bot.db.models import (
     PollCopy,
 )
 from bot.emulator import Emulator
-from bot.services import membership
+from bot.services.membership import membership
 from tests.org_helpers import ask, make_org
 
 MEXICO, MADRID = "America/Mexico_City", "Europe/Madrid"

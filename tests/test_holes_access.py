@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from bot.db.models import HelpRequest
 from bot.emulator import Emulator
-from handlers import solidarity_render as sr
-from handlers.callback_data import encode
+from handlers.shared.callback_data import encode
+from handlers.solidarity import render as sr
 from tests.alert_helpers import add_org, compose, press, send
 from tests.org_helpers import ask, started
 from tests.solidarity_helpers import EN, ask_for_help, last_request
@@ -89,7 +89,7 @@ async def test_an_invitation_works_only_while_its_maker_holds_the_role(
     """Item 1: a removed contact's colleague link still made a contact; a removed coordinator's
     link still registered an active organisation with no approval."""
     from bot.db.models import Contact, Invitation, Organisation
-    from bot.services import membership
+    from bot.services.membership import membership
     from tests.registration_helpers import fill, make_org, rows
     from tests.test_invitations import payload_of
 

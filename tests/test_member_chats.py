@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.db.models import AuditEntry, Chat, Contact, MemberChat, OutboxRow, Person
 from bot.emulator import Emulator
-from bot.services import membership
+from bot.services.membership import membership
 from tests.helpers import eventually
 from tests.org_helpers import ask, make_org, org_row, snapshot, started
 

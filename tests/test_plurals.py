@@ -8,8 +8,8 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from bot.i18n import Text
-from handlers import counts
-from handlers.alert_review import review_note
+from handlers.alerts.review import review_note
+from handlers.shared import counts
 
 ROOT = Path(__file__).resolve().parent.parent
 

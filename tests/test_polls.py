@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.emulator import Emulator
-from bot.services import erasure, polls
+from bot.services.polls import polls
+from bot.services.safety import erasure
 from tests.org_helpers import ask
 from tests.poll_helpers import (
     closed_result,

@@ -3,8 +3,9 @@ ties, one ballot per organisation, allies apart, small groups folded (rule Q), s
 
 from __future__ import annotations
 
-from bot.services import poll_count, poll_results
-from bot.services.poll_results import Unit, shown_groups
+from bot.services.polls import count as poll_count
+from bot.services.polls import results
+from bot.services.polls.results import Unit, shown_groups
 
 A, B, C, D = 0, 1, 2, 3
 
@@ -60,10 +61,10 @@ def unit(org: int, choices: list[int], tier: str = "member", kind: str = "cso",
 def test_allies_apart_and_in_the_headline_only_when_asked() -> None:
     units = [unit(1, [A]), unit(2, [B]), unit(3, [B]), unit(4, [A], tier="ally"),
              unit(5, [A], tier="ally")]
-    without = poll_results.count(units, ["a", "b"], "single", False, reached=8)
+    without = results.count(units, ["a", "b"], "single", False, reached=8)
     assert without.headline == [1, 2] and without.members == [1, 2] and without.allies == [2, 0]
     assert (without.voted_orgs, without.reached_orgs, without.ballots) == (5, 8, 3)
-    with_allies = poll_results.count(units, ["a", "b"], "single", True, reached=8)
+    with_allies = results.count(units, ["a", "b"], "single", True, reached=8)
     assert with_allies.headline == [3, 2]
 
 
@@ -71,7 +72,7 @@ def test_small_groups_folded_outside_coordinators_view() -> None:
     units = [unit(1, [A], states=("MX-JAL",)), unit(2, [A], states=("MX-JAL",)),
              unit(3, [B], states=("MX-JAL", "MX-OAX")), unit(4, [B], states=("MX-OAX",)),
              unit(5, [B], states=("MX-CHP",), kind="foundation")]
-    result = poll_results.count(units, ["a", "b"], "single", False, reached=5)
+    result = results.count(units, ["a", "b"], "single", False, reached=5)
     assert result.by_state == {"MX-CHP": (1, [0, 1]), "MX-JAL": (3, [2, 1]),
                                "MX-OAX": (2, [0, 2])}
     assert shown_groups(result.by_state, 2, coordinator_view=True) == result.by_state
@@ -85,25 +86,25 @@ def test_small_groups_folded_outside_coordinators_view() -> None:
 def test_state_line_first_in_the_state_and_place_across_the_coalition() -> None:
     units = [unit(1, [B]), unit(2, [B]), unit(3, [A]), unit(4, [A], states=("MX-OAX",)),
              unit(5, [A], states=("MX-OAX",))]
-    result = poll_results.count(units, ["a", "b"], "single", False, reached=5)
+    result = results.count(units, ["a", "b"], "single", False, reached=5)
     assert result.headline == [3, 2]
     # In Jalisco b came first (2 of 3); across the coalition it is second.
-    assert poll_results.state_line_data(result, ["MX-JAL"], "state") == [("MX-JAL", B, 2)]
+    assert results.state_line_data(result, ["MX-JAL"], "state") == [("MX-JAL", B, 2)]
     # Oaxaca has only 2 voting organisations: no line (rule Q); national orgs get none.
-    assert poll_results.state_line_data(result, ["MX-OAX"], "state") == []
-    assert poll_results.state_line_data(result, ["MX-JAL"], "national") == []
+    assert results.state_line_data(result, ["MX-OAX"], "state") == []
+    assert results.state_line_data(result, ["MX-JAL"], "national") == []
 
 
 def test_result_round_trips_through_json() -> None:
     units = [unit(1, [A, B]), unit(2, [B, A]), unit(3, [B])]
-    result = poll_results.count(units, ["a", "b"], "ranked", False, reached=3)
-    again = poll_results.Result.from_json(result.to_json())
+    result = results.count(units, ["a", "b"], "ranked", False, reached=3)
+    again = results.Result.from_json(result.to_json())
     assert again == result
     assert result.borda == [1, 2] and result.winner == B
 
 
 def test_audience_filters() -> None:
-    from bot.services.polls import parse_filters
+    from bot.services.polls.polls import parse_filters
 
     assert parse_filters("all") == ([], [], [])
     assert parse_filters("state=MX-JAL,mx-oax topic=tax kind=cso") == (
@@ -117,7 +118,7 @@ def test_audience_filters() -> None:
 def test_nudge_time() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.services.polls import nudge_time
+    from bot.services.polls.polls import nudge_time
 
     now = datetime(2026, 11, 25, 12, tzinfo=UTC)
     day = timedelta(days=1)

@@ -9,8 +9,8 @@ from matplotlib import image
 
 from bot.emulator import Emulator
 from bot.i18n import Text
-from bot.services import poll_results
-from handlers import poll_render
+from bot.services.polls import results
+from handlers.polls import render
 from tests.helpers import eventually
 from tests.org_helpers import ask
 from tests.poll_helpers import (
@@ -120,7 +120,7 @@ async def test_close_while_the_bot_is_down_with_chart(emu: Emulator, make_bot) -
     assert "Poll results" in texts(emu, coord_chat)
     # The chart's data are the options and totals, and the PNG sent decodes.
     closed = await last_poll(bot)
-    chart = poll_render.chart_for(Text("en"), closed, poll_results.Result.from_json(result))
+    chart = render.chart_for(Text("en"), closed, results.Result.from_json(result))
     assert chart.labels == ["Law", "Taxes"] and chart.values == [1, 2]
     assert photo.photo == chart.png
     pixels = image.imread(io.BytesIO(photo.photo), format="png")

@@ -9,7 +9,7 @@ import pytest
 
 from bot.db.models import Base
 from bot.emulator import Emulator
-from bot.services import privacy
+from bot.services.safety import privacy
 from tests.org_helpers import ask, make_org
 
 # A column holds personal data when it can identify a person, a chat or an organisation, or holds

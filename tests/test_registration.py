@@ -213,7 +213,7 @@ async def test_a_contact_cannot_register_again_and_strangers_are_limited(
 
     john = emu.add_user("John", language_code="en")
     async with bot.db.transaction() as session:
-        from bot.services import membership
+        from bot.services.membership import membership
         for n in range(3):
             org = await membership.register(session, _draft(f"Org {n}"), john.id,
                                             bot.clock.now())

@@ -19,7 +19,7 @@ from telegram.ext import CommandHandler
 
 from bot.db.models import Coordinator
 from bot.emulator import Emulator
-from handlers import callback_data
+from handlers.shared import callback_data
 from tests.org_helpers import ask, make_org, snapshot, started
 
 ONLY_COORD = {"es": "Solo las coordinadoras pueden hacer esto.",
@@ -121,7 +121,7 @@ async def test_coordinator_commands_refused_to_every_other_role(
     name = command.split()[0].lstrip("/")
     if not registered(w.bot.application, name):
         assert needs_registration
-        pytest.skip(f"/{name} is not registered yet (handlers/registration.py)")
+        pytest.skip(f"/{name} is not registered yet (handlers/membership/registration.py)")
     expected = {"member": ONLY_COORD["es"], "stranger": ONLY_COORD["en"],
                 "group": ONLY_COORD["en"], **special}
     await refused_everywhere(emu, w, fill(command, w), expected,

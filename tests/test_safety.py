@@ -22,7 +22,7 @@ from bot.db.models import (
 )
 from bot.delivery import outbox
 from bot.emulator import Emulator
-from bot.services import membership
+from bot.services.membership import membership
 from tests.helpers import eventually, updates_handled
 from tests.org_helpers import ask, make_org, org_row, snapshot
 from tests.safety_helpers import exit_cleanup_done, leftovers

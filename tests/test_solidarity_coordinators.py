@@ -18,8 +18,8 @@ from bot.db.models import (
 )
 from bot.emulator import Emulator
 from bot.i18n import Text
-from bot.services import solidarity
-from handlers import solidarity_render as sr
+from bot.services.solidarity import solidarity
+from handlers.solidarity import render as sr
 from tests.alert_helpers import add_org
 from tests.helpers import eventually
 from tests.org_helpers import ask

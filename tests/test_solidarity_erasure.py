@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bot.db.models import HelpOffer, HelpRelay, HelpRequest, HelpTarget
 from bot.emulator import Emulator
-from bot.services import erasure, solidarity
+from bot.services.safety import erasure
+from bot.services.solidarity import solidarity
 from tests.alert_helpers import ask
 from tests.helpers import eventually
 from tests.safety_helpers import leftovers

@@ -28,7 +28,8 @@ from bot.db.models import Base, Fanout, Organisation, OutboxRow, Poll, PollVote
 from bot.delivery import outbox
 from bot.emulator import Emulator
 from bot.intake.webhook import stored_secret
-from bot.services import erasure, membership
+from bot.services.membership import membership
+from bot.services.safety import erasure
 from tests.conftest import PG_URL, make_settings
 from tests.helpers import eventually
 from tests.org_helpers import ask, make_org

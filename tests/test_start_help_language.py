@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.app import BotService
 from bot.db.models import Chat, Person
 from bot.emulator import Emulator
-from bot.services.roles import ANONYMOUS_ADMIN_ID
+from bot.services.shared.roles import ANONYMOUS_ADMIN_ID
 
 
 async def ask(emu: Emulator, user, text: str, chat=None):

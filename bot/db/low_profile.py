@@ -1,7 +1,7 @@
 """Which chats are a low-profile organisation's: the one read of the member-safety rule that the
 delivery layer needs.
 
-Why in `bot/db` and not in `bot/services/safety.py`: the outbox protects every copy to such a
+Why in `bot/db` and not in `bot/services/safety/safety.py`: the outbox protects every copy to such a
 chat whatever its caller asked (so no capability can forget), and the delivery layer imports no
 service (the import contract, tests/test_import_contract.py). This is a read of the schema with no
 decision of its own beyond it; setting and changing low profile stays in the safety service.

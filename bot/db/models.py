@@ -223,7 +223,7 @@ class Organisation(Base):
 
     status: pending -> active | rejected; active <-> suspended; active -> left. `areas` are ISO
     3166-2 states (`MX-JAL`) and/or ISO 3166-1 countries (`MX`); `topics` and `capacities` are
-    codes from bot/services/vocabulary.py.
+    codes from bot/services/shared/vocabulary.py.
     """
 
     __tablename__ = "organisations"

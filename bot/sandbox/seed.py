@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.app import BotService
 from bot.emulator import Emulator
-from bot.services import membership
+from bot.services.membership import membership
 
 # name, contact, kind, tier, scope, areas, topics, capacities, language
 ORGS: list[tuple[str, str, str, str, str, list[str], list[str], list[str], str]] = [

@@ -21,7 +21,7 @@ import pytest
 from bot.db.engine import Database
 from bot.delivery import outbox
 from bot.emulator import DriverError, Emulator
-from bot.services import polls
+from bot.services.polls import polls
 from tests.conftest import PG_URL
 from tests.helpers import eventually
 from tests.org_helpers import started

@@ -1,0 +1,830 @@
+"""Registration of organisations: /register, invitations, approvals (issue 5).
+
+/register is a guided flow kept in the conversation row (rule C): the draft and the current step
+live in the database, so a restart midway loses nothing and any instance goes on. Closed sets are
+buttons; a press on a button of another step (or forged data) changes nothing. At submit the
+organisation is created pending (membership.register) and the request goes through the outbox to
+the coordination group, or to each reachable coordinator; the first decision wins (a conditional
+update), the applicant is told once (a fan-out keyed by the organisation), and every copy of the
+request is edited to show who decided.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from babel import Locale
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot import i18n
+from bot.db import Session
+from bot.db.models import Organisation
+from bot.delivery import outbox
+from bot.i18n import Text
+from bot.services.membership import approvals, membership
+from bot.services.membership.membership import Draft, MembershipError, Refusal
+from bot.services.shared import conversations, roles
+from bot.services.shared import vocabulary as v
+from bot.services.shared.roles import Role
+from handlers.shared.buttons import on
+from handlers.shared.callback_data import action, encode
+from handlers.shared.common import Here, anonymous_refusal, here, reply
+from handlers.shared.steps import step
+
+log = logging.getLogger(__name__)
+
+FLOW = "register"
+REJECT_FLOW = "reject"
+ORDER = ("name", "kind", "tier", "scope", "areas", "topics", "capacities", "language", "answer",
+         "confirm")
+CHOICE_STEPS = ("kind", "tier", "scope", "areas", "language", "answer")
+TOGGLE_STEPS = ("areas", "topics", "capacities")
+ANSWERS = ("any", "contacts")
+COPY_WAIT = 10.0  # wall seconds to wait for copies of a request still being sent
+
+
+# --- button data --------------------------------------------------------------------------------
+
+@action("rc")
+@dataclasses.dataclass(frozen=True)
+class RegChoice:
+    """One answer of a closed set (kind, tier, scope, a national org's country, language, ...)."""
+
+    step: str
+    value: str
+
+    def valid(self) -> bool:
+        return self.step in CHOICE_STEPS and 0 < len(self.value) <= 24
+
+
+@action("rt")
+@dataclasses.dataclass(frozen=True)
+class RegToggle:
+    step: str
+    value: str
+
+    def valid(self) -> bool:
+        return self.step in TOGGLE_STEPS and 0 < len(self.value) <= 24
+
+
+@action("rd")
+@dataclasses.dataclass(frozen=True)
+class RegDone:
+    step: str
+
+    def valid(self) -> bool:
+        return self.step in TOGGLE_STEPS
+
+
+@action("rs")
+@dataclasses.dataclass(frozen=True)
+class RegSubmit:
+    pass
+
+
+@action("rx")
+@dataclasses.dataclass(frozen=True)
+class RegCancel:
+    pass
+
+
+@action("dec")
+@dataclasses.dataclass(frozen=True)
+class Decide:
+    """A coordinator's Approve ("a") or Reject ("r") under a registration request."""
+
+    org: int
+    verdict: str
+
+    def valid(self) -> bool:
+        return self.verdict in ("a", "r") and self.org > 0
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+def country(t: Text, code: str) -> str:
+    return str(Locale.parse(t.lang).territories.get(code, code))
+
+
+def area_name(t: Text, code: str) -> str:
+    return v.MX_STATES[code] if v.is_state(code) else country(t, code)
+
+
+def answer_label(t: Text, value: str) -> str:
+    if value == "any":
+        return t.tr("Any member of our groups")
+    return t.tr("Only our contacts")
+
+
+def describe(t: Text, org: Draft | Organisation) -> list[str]:
+    """The organisation's data as lines of HTML, every value escaped."""
+    none = t.tr("none")
+    areas = ", ".join(area_name(t, a) for a in org.areas) or none
+    topics = ", ".join(t.tr(v.TOPICS[x]) for x in org.topics if x in v.TOPICS) or none
+    capacities = (", ".join(t.tr(v.CAPACITIES[x]) for x in org.capacities if x in v.CAPACITIES)
+                  or none)
+    answer = "contacts" if org.only_contacts_answer else "any"
+    return [
+        t.tr("Name: <b>{value}</b>", value=org.name or ""),
+        t.tr("Kind: {value}", value=t.tr(v.KINDS[org.kind]) if org.kind in v.KINDS else ""),
+        t.tr("Membership: {value}", value=t.tr(v.TIERS[org.tier]) if org.tier in v.TIERS else ""),
+        t.tr("Scope: {value}", value=t.tr(v.SCOPES[org.scope]) if org.scope in v.SCOPES else ""),
+        t.tr("Areas: {value}", value=areas),
+        t.tr("Topics: {value}", value=topics),
+        t.tr("Capacities: {value}", value=capacities),
+        t.tr("Language: {value}", value=i18n.language_name(org.language or "es", t.lang)),
+        t.tr("Who answers for it: {value}", value=answer_label(t, answer)),
+    ]
+
+
+def question(t: Text, name: str, draft: Draft) -> str:
+    if name == "name":
+        return t.tr("What is your organisation's name? (2 to 120 characters, or /cancel)")
+    if name == "kind":
+        return t.tr("What kind of organisation is it?")
+    if name == "tier":
+        return t.tr("Which membership do you ask for? Full members take part in every decision; "
+                    "allies receive alerts and join actions.")
+    if name == "scope":
+        return t.tr("Where does it work?")
+    if name == "areas":
+        if draft.scope == "national":
+            return t.tr("In which country does it work?")
+        if draft.scope == "regional":
+            return t.tr("In which Latin American countries does it work? Choose two or more, "
+                        "then press Done.")
+        return t.tr("In which states of Mexico does it work? Choose one or more, then press Done.")
+    if name == "topics":
+        return t.tr("Which topics does it follow? Choose any, then press Done.")
+    if name == "capacities":
+        return t.tr("Which capacities can it offer to other members? Choose any (or none), then "
+                    "press Done.")
+    if name == "language":
+        return t.tr("In which language should I write to it?")
+    if name == "answer":
+        return t.tr("In your organisation's groups, who may answer alerts and polls for it?")
+    lines = [t.tr("<b>Please check your registration</b>"), "", *describe(t, draft)]
+    return "\n".join(lines)
+
+
+def options(t: Text, name: str, draft: Draft) -> list[tuple[str, str]]:
+    """(value, label) of the buttons of a step."""
+    if name == "kind":
+        return [(k, t.tr(label)) for k, label in v.KINDS.items()]
+    if name == "tier":
+        return [(k, t.tr(label)) for k, label in v.TIERS.items()]
+    if name == "scope":
+        return [(k, t.tr(label)) for k, label in v.SCOPES.items()]
+    if name == "areas":
+        if draft.scope in ("local", "state"):
+            return sorted(v.MX_STATES.items(), key=lambda kv: kv[1])
+        return sorted(((c, country(t, c)) for c in v.LATAM), key=lambda kv: kv[1])
+    if name == "topics":
+        return [(k, t.tr(label)) for k, label in v.TOPICS.items()]
+    if name == "capacities":
+        return [(k, t.tr(label)) for k, label in v.CAPACITIES.items()]
+    if name == "language":
+        return [(code, i18n.language_name(code, code)) for code in v.LANGUAGES]
+    if name == "answer":
+        return [(a, answer_label(t, a)) for a in ANSWERS]
+    return []
+
+
+def is_toggle(name: str, draft: Draft) -> bool:
+    return name in ("topics", "capacities") or (name == "areas" and draft.scope != "national")
+
+
+def selected(name: str, draft: Draft) -> list[str]:
+    return list(getattr(draft, name)) if name in TOGGLE_STEPS else []
+
+
+def keyboard(where: Here, name: str, draft: Draft) -> InlineKeyboardMarkup | None:
+    t = where.t
+    if name == "confirm":
+        return InlineKeyboardMarkup([[
+            InlineKeyboardButton(t.tr("Submit"), callback_data=encode(RegSubmit())),
+            InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(RegCancel())),
+        ]])
+    choices = options(t, name, draft)
+    if not choices:
+        return None
+    toggle = is_toggle(name, draft)
+    chosen = selected(name, draft)
+    per_row = 3 if name == "areas" else 2 if len(choices) > 3 else 1
+    buttons = []
+    for value, label in choices:
+        if toggle:
+            text = f"✅ {label}" if value in chosen else label
+            data = encode(RegToggle(name, value))
+        else:
+            text, data = label, encode(RegChoice(name, value))
+        buttons.append(InlineKeyboardButton(text, callback_data=data))
+    rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    if toggle:
+        rows.append([InlineKeyboardButton(t.tr("Done"), callback_data=encode(RegDone(name)))])
+    return InlineKeyboardMarkup(rows)
+
+
+# --- the flow's state ---------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Flow:
+    step: str
+    draft: Draft
+    skip: list[str]
+    approved_by: int | None
+
+    def state(self) -> conversations.State:
+        return conversations.State(FLOW, self.step, {
+            "draft": self.draft.to_json(), "skip": self.skip, "approved_by": self.approved_by})
+
+    def advance(self) -> None:
+        index = ORDER.index(self.step) + 1
+        while ORDER[index] in self.skip:
+            index += 1
+        self.step = ORDER[index]
+
+
+async def load(where: Here) -> Flow | None:
+    async with where.rt.db.transaction() as session:
+        state = await conversations.current(session, where.chat_id, where.user_id,
+                                            where.rt.clock.now())
+    if state is None or state.flow != FLOW:
+        return None
+    data = state.data
+    return Flow(step=state.step, draft=Draft.from_json(data.get("draft") or {}),
+                skip=list(data.get("skip") or []), approved_by=data.get("approved_by"))
+
+
+async def save(where: Here, flow: Flow) -> None:
+    async with where.rt.db.transaction() as session:
+        await conversations.save(session, where.chat_id, where.user_id, flow.state(),
+                                 where.rt.clock.now())
+
+
+async def ask(update: Update, where: Here, flow: Flow, reason: Callable[[Text], str] | None = None
+              ) -> None:
+    """Ask the flow's current question, after the reason the last answer was refused, if any."""
+
+    def build(t: Text) -> str:
+        text = question(t, flow.step, flow.draft)
+        return f"{reason(t)}\n\n{text}" if reason else text
+
+    await reply(update, where, build, markup=keyboard(where, flow.step, flow.draft))
+
+
+def refusal_text(t: Text, refusal: Refusal) -> str:
+    if refusal is Refusal.ALREADY_CONTACT:
+        return t.tr("You already speak for an organisation of the coalition, so you cannot "
+                    "register another one.")
+    if refusal is Refusal.TOO_MANY:
+        return t.tr("You have sent too many registrations today. Please try again tomorrow.")
+    if refusal is Refusal.UNKNOWN_INVITATION:
+        return t.tr("I do not know this invitation. Please check the link, or ask for a new one.")
+    if refusal is Refusal.USED_INVITATION:
+        return t.tr("This invitation has already been used. Please ask for a new one.")
+    if refusal is Refusal.EXPIRED_INVITATION:
+        return t.tr("This invitation has expired. Please ask for a new one.")
+    if refusal is Refusal.REVOKED_INVITATION:
+        return t.tr("This invitation is no longer valid: it was withdrawn, or the person who "
+                    "made it can no longer invite. Please ask for a new one.")
+    return t.tr("This cannot be done now.")
+
+
+def deep_link(where: Here, payload: str) -> str:
+    return f"https://t.me/{where.rt.bot_username}?start={payload}"
+
+
+# --- /register ------------------------------------------------------------------------------------
+
+async def register_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    where = await here(update, context)
+    if not where.private:
+        if where.anonymous:
+            await reply(update, where, anonymous_refusal)
+            return
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+            where.t.tr("Register in a private chat"), url=deep_link(where, "register"))]])
+        await reply(update, where, lambda t: t.tr(
+            "Registration continues in a private chat with me: press the button below."),
+            markup=markup)
+        return
+    await begin(update, where, Draft(), skip=[], approved_by=None)
+
+
+async def begin(update: Update, where: Here, draft: Draft, skip: list[str],
+                approved_by: int | None) -> None:
+    """Open (or restart) the flow at its first question that is not prefilled."""
+    async with where.rt.db.transaction() as session:
+        existing = await membership.org_of(session, where.user_id)
+    if existing is not None and existing.status in ("pending", "active", "suspended"):
+        await reply(update, where, lambda t: refusal_text(t, Refusal.ALREADY_CONTACT))
+        return
+    flow = Flow(step=ORDER[0], draft=draft, skip=skip, approved_by=approved_by)
+    if flow.step in skip:
+        flow.advance()
+    await save(where, flow)
+    log.info("registration.started")
+    await ask(update, where, flow, lambda t: t.tr(
+        "Let's register your organisation. I will ask a few questions; send /cancel at any time "
+        "to stop, and nothing will be kept."))
+
+
+@step(FLOW, "name")
+async def answer_name(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                      text: str) -> None:
+    flow = await load(where)
+    if flow is None:
+        return
+    name = membership.clean_name(text)
+    if name is None:
+        await ask(update, where, flow, lambda t: t.tr(
+            "That name cannot be used: it must have 2 to 120 characters on one line and not "
+            "start with “/”."))
+        return
+    flow.draft.name = name
+    flow.advance()
+    await save(where, flow)
+    await ask(update, where, flow)
+
+
+async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                           text: str) -> None:
+    """Free text where a button answers: the question again, nothing changed."""
+    flow = await load(where)
+    if flow is None:
+        return
+    await ask(update, where, flow, lambda t: t.tr("Please answer with the buttons."))
+
+
+for _name in ORDER[1:]:
+    step(FLOW, _name)(buttons_expected)
+
+
+async def stale(update: Update, where: Here) -> None:
+    query = update.callback_query
+    assert query is not None
+    log.info("registration.stale_button")
+    await query.answer(where.t.tr("This button is no longer valid."))
+
+
+@on(RegChoice, RegToggle, RegDone)
+async def registration_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                              pressed: RegChoice | RegToggle | RegDone) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    flow = await load(where)
+    if flow is None or flow.step != pressed.step or not where.private:
+        await stale(update, where)
+        return
+    draft = flow.draft
+    toggle = is_toggle(flow.step, draft)
+    if isinstance(pressed, RegChoice) == toggle:
+        await stale(update, where)
+        return
+    if isinstance(pressed, RegDone):
+        reason = done_refusal(flow.step, draft)
+        await query.answer()
+        if reason is not None:
+            await ask(update, where, flow, reason)
+            return
+        flow.advance()
+        await save(where, flow)
+        await ask(update, where, flow)
+        return
+    allowed = [value for value, _ in options(where.t, flow.step, draft)]
+    if pressed.value not in allowed:
+        await query.answer()
+        await ask(update, where, flow, lambda t: t.tr("That is not one of the choices."))
+        return
+    if isinstance(pressed, RegToggle):
+        chosen = selected(flow.step, draft)
+        chosen = ([c for c in chosen if c != pressed.value] if pressed.value in chosen
+                  else [*chosen, pressed.value])
+        setattr(draft, flow.step, chosen)
+        await save(where, flow)
+        await query.answer()
+        try:
+            await query.edit_message_reply_markup(keyboard(where, flow.step, draft))
+        except TelegramError:
+            log.info("registration.keyboard_not_edited")
+        return
+    apply_choice(draft, flow.step, pressed.value)
+    flow.advance()
+    await save(where, flow)
+    await query.answer()
+    await ask(update, where, flow)
+
+
+def apply_choice(draft: Draft, name: str, value: str) -> None:
+    if name == "scope":
+        if draft.scope != value:
+            draft.areas = []
+        draft.scope = value
+    elif name == "areas":
+        draft.areas = [value]
+    elif name == "answer":
+        draft.only_contacts_answer = value == "contacts"
+    else:
+        setattr(draft, name, value)
+
+
+def done_refusal(name: str, draft: Draft) -> Callable[[Text], str] | None:
+    if name != "areas":
+        return None
+    if draft.scope == "regional" and len(draft.areas) < 2:
+        return lambda t: t.tr("Choose at least two countries first.")
+    if not draft.areas:
+        return lambda t: t.tr("Choose at least one state first.")
+    return None
+
+
+@on(RegCancel)
+async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        pressed: RegCancel) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    flow = await load(where)
+    if flow is None:
+        await stale(update, where)
+        return
+    async with where.rt.db.transaction() as session:
+        await conversations.finish(session, where.chat_id, where.user_id)
+    await query.answer()
+    await reply(update, where, lambda t: t.tr("Cancelled. Nothing was changed."))
+
+
+@on(RegSubmit)
+async def submit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        pressed: RegSubmit) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    flow = await load(where)
+    if flow is None or flow.step != "confirm" or not membership.complete(flow.draft):
+        await stale(update, where)
+        return
+    await query.answer()
+    user = update.effective_user
+    assert user is not None
+    now = where.rt.clock.now()
+    try:
+        async with where.rt.db.transaction() as session:
+            approved_by = None
+            if flow.draft.invitation:
+                inviter = await approvals.invitation_used_by(session, flow.draft.invitation,
+                                                             where.user_id)
+                # The inviter approves only while still a coordinator; else, as any
+                # registration, it waits for one (a removed coordinator's link lets no one in).
+                if inviter is not None and await roles.is_coordinator(
+                        session, where.rt.settings.coordinator_ids, inviter.created_by):
+                    approved_by = inviter.created_by
+            org = await membership.register(session, flow.draft, where.user_id, now,
+                                            approved_by=approved_by)
+            await conversations.finish(session, where.chat_id, where.user_id)
+            if approved_by is None:
+                await request_approval(session, where, org, user.first_name, now)
+    except MembershipError as error:
+        refused = error.refusal
+        async with where.rt.db.transaction() as session:
+            await conversations.finish(session, where.chat_id, where.user_id)
+        log.info("registration.refused reason=%s", refused.value)
+        await reply(update, where, lambda t: refusal_text(t, refused))
+        return
+    where.rt.wake_sender()
+    log.info("registration.submitted org=%s active=%s", org.id, org.status == "active")
+    summary = describe
+    if org.status == "active":
+        await reply(update, where, lambda t: "\n".join([
+            t.tr("Welcome! <b>{name}</b> is now a member of the coalition.", name=org.name), "",
+            *summary(t, org)]))
+    else:
+        await reply(update, where, lambda t: "\n".join([
+            t.tr("Thank you. Your request for <b>{name}</b> was sent to the coordinators; I will "
+                 "tell you their decision here.", name=org.name), "", *summary(t, org)]))
+
+
+# --- approval ---------------------------------------------------------------------------------
+
+def request_text(t: Text, org: Organisation, applicant: str) -> str:
+    return "\n".join([
+        t.tr("<b>New registration request</b> (#{id})", id=org.id),
+        t.tr("Requested by {person}", person=applicant), "", *describe(t, org)])
+
+
+def decision_buttons(t: Text, org_id: int) -> list[list[dict[str, str]]]:
+    return [[{"text": t.tr("Approve"), "callback_data": encode(Decide(org_id, "a"))},
+             {"text": t.tr("Reject"), "callback_data": encode(Decide(org_id, "r"))}]]
+
+
+async def request_approval(session: Session, where: Here, org: Organisation,
+                           applicant: str, now: datetime) -> None:
+    """Put the request in the outbox: the coordination group, or each reachable coordinator."""
+    settings = where.rt.settings
+    if settings.coordination_chat_id:
+        chats = [settings.coordination_chat_id]
+    else:
+        chats = await approvals.reachable_coordinators(session, settings.coordinator_ids)
+    messages = []
+    for chat_id in chats:
+        lang = await approvals.language_of_chat(session, chat_id, settings.default_language)
+        t = Text("es" if lang == "both" else lang, settings.timezone)
+        text = i18n.render(lang, settings.timezone, lambda tt: request_text(tt, org, applicant))
+        messages.append(outbox.Outgoing(chat_id, text=text,
+                                        buttons=decision_buttons(t, org.id)))
+    fanout = await outbox.enqueue(session, f"approval:{org.id}", "approval", messages, now)
+    await approvals.set_approval_fanout(session, org.id, fanout)
+
+
+def decision_line(t: Text, approve: bool, decider: str) -> str:
+    if approve:
+        return t.tr("✅ Approved by {name}", name=decider)
+    return t.tr("❌ Rejected by {name}", name=decider)
+
+
+def applicant_text(t: Text, org: Organisation, approve: bool, reason: str | None) -> str:
+    if approve:
+        return t.tr("Good news: <b>{name}</b> was approved and is now a member of the coalition. "
+                    "Send /help to see what you can do.", name=org.name)
+    return t.tr("Your request for <b>{name}</b> was not approved. The coordinators' reason: "
+                "{reason}", name=org.name, reason=reason or "")
+
+
+async def conclude(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here, org_id: int,
+                   approve: bool, reason: str | None) -> bool:
+    """Record the decision (first wins), tell the applicant once, edit every copy of the request.
+
+    Returns whether this decision won."""
+    user = update.effective_user
+    assert user is not None
+    settings = where.rt.settings
+    now = where.rt.clock.now()
+    async with where.rt.db.transaction() as session:
+        won = await membership.decide(session, org_id, where.user_id, approve, now, reason)
+        if not won:
+            return False
+        org = await approvals.organisation(session, org_id)
+        assert org is not None
+        applicant = org.requested_by
+        if applicant is not None:
+            lang = await approvals.language_of_chat(session, applicant, org.language)
+            text = i18n.render(lang, settings.timezone,
+                               lambda t: applicant_text(t, org, approve, reason))
+            await outbox.enqueue(session, f"decision:{org_id}", "decision",
+                                 [outbox.Outgoing(applicant, text=text)], now)
+        fanout_id = org.approval_fanout_id
+    where.rt.wake_sender()
+    log.info("registration.decided org=%s approved=%s", org_id, approve)
+    if fanout_id is not None:
+        context.application.create_task(
+            mark_copies(context, where, org_id, fanout_id, approve, user.first_name))
+    return True
+
+
+async def mark_copies(context: ContextTypes.DEFAULT_TYPE, where: Here, org_id: int,
+                      fanout_id: int, approve: bool, decider: str) -> None:
+    """Write the decision under every copy of the request (its buttons go); copies the sender
+    has not recorded yet are waited for a little while, then left as they are."""
+    settings = where.rt.settings
+    done: set[int] = set()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + COPY_WAIT
+    while True:
+        edits: list[tuple[int, int, str]] = []
+        async with where.rt.db.transaction() as session:
+            copies, on_the_way = await approvals.request_copies(session, fanout_id)
+            for copy in copies:
+                if copy.chat_id in done:
+                    continue
+                lang = await approvals.language_of_chat(session, copy.chat_id,
+                                                        settings.default_language)
+                line = i18n.render(lang, settings.timezone,
+                                   lambda t: decision_line(t, approve, decider))
+                edits.append((copy.chat_id, copy.message_id, f"{copy.text}\n\n{line}"))
+        for chat_id, message_id, text in edits:
+            done.add(chat_id)
+            try:
+                await context.bot.edit_message_text(text, chat_id=chat_id,
+                                                    message_id=message_id,
+                                                    parse_mode=ParseMode.HTML)
+            except TelegramError:
+                log.info("registration.copy_not_edited org=%s", org_id)
+        if not on_the_way or loop.time() > deadline:
+            return
+        await asyncio.sleep(0.2)
+
+
+def not_coordinator(t: Text) -> str:
+    return t.tr("Only coordinators can do this.")
+
+
+@on(Decide)
+async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        pressed: Decide) -> None:
+    where = await here(update, context)
+    query = update.callback_query
+    assert query is not None
+    if where.role is not Role.COORDINATOR:
+        log.info("registration.decision_refused")
+        await query.answer(not_coordinator(where.t), show_alert=True)
+        return
+    async with where.rt.db.transaction() as session:
+        org = await approvals.organisation(session, pressed.org)
+        waiting = org is not None and org.status == "pending"
+    if not waiting:
+        await query.answer(where.t.tr("This request was already decided."), show_alert=True)
+        return
+    if pressed.verdict == "a":
+        won = await conclude(update, context, where, pressed.org, True, None)
+        await query.answer(where.t.tr("Approved.") if won
+                           else where.t.tr("This request was already decided."))
+        return
+    await query.answer()
+    async with where.rt.db.transaction() as session:
+        await conversations.save(session, where.chat_id, where.user_id,
+                                 conversations.State(REJECT_FLOW, "reason", {"org": pressed.org}),
+                                 where.rt.clock.now())
+    await ask_reason(update, where)
+
+
+async def ask_reason(update: Update, where: Here) -> None:
+    def build(t: Text) -> str:
+        return t.tr("Why is this request rejected? Your answer is sent to the applicant as it is "
+                    "(or /cancel).")
+
+    if where.private:
+        await reply(update, where, build)
+    else:
+        placeholder = where.label(lambda t: t.tr("Reason"))
+        await reply(update, where, build,
+                    markup=ForceReply(selective=True, input_field_placeholder=placeholder[:64]))
+
+
+@step(REJECT_FLOW, "reason")
+async def answer_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                        text: str) -> None:
+    async with where.rt.db.transaction() as session:
+        state = await conversations.current(session, where.chat_id, where.user_id,
+                                            where.rt.clock.now())
+    if state is None:
+        return
+    if where.role is not Role.COORDINATOR:
+        async with where.rt.db.transaction() as session:
+            await conversations.finish(session, where.chat_id, where.user_id)
+        await reply(update, where, not_coordinator)
+        return
+    reason = text.strip()[:500]
+    if not reason or reason.startswith("/"):
+        await ask_reason(update, where)
+        return
+    won = await conclude(update, context, where, int(state.data["org"]), False, reason)
+    async with where.rt.db.transaction() as session:
+        await conversations.finish(session, where.chat_id, where.user_id)
+    if won:
+        await reply(update, where, lambda t: t.tr("Rejected. The applicant was told your reason."))
+    else:
+        await reply(update, where, lambda t: t.tr("This request was already decided."))
+
+
+async def pending_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    where = await here(update, context)
+    if where.anonymous:
+        await reply(update, where, anonymous_refusal)
+        return
+    if where.role is not Role.COORDINATOR:
+        log.info("registration.pending_refused")
+        await reply(update, where, not_coordinator)
+        return
+    now = where.rt.clock.now()
+    async with where.rt.db.transaction() as session:
+        waiting = (await membership.pending(session))[:40]
+    if not waiting:
+        await reply(update, where, lambda t: t.tr("No registration is waiting for a decision."))
+        return
+
+    def build(t: Text) -> str:
+        lines = [t.tr("<b>Registrations waiting for a decision</b>")]
+        for n, org in enumerate(waiting, 1):
+            age = t.duration((now - org.created_at).total_seconds())
+            lines.append(t.tr("{n}. <b>{name}</b>: {kind}, {tier}, {scope}; waiting {age}", n=n,
+                              name=org.name, kind=t.tr(v.KINDS.get(org.kind, org.kind)),
+                              tier=t.tr(v.TIERS.get(org.tier, org.tier)),
+                              scope=t.tr(v.SCOPES.get(org.scope, org.scope)), age=age))
+        return "\n".join(lines)
+
+    t = where.t
+    rows = [[InlineKeyboardButton(t.tr("Approve {n}", n=n),
+                                  callback_data=encode(Decide(o.id, "a"))),
+             InlineKeyboardButton(t.tr("Reject {n}", n=n),
+                                  callback_data=encode(Decide(o.id, "r")))]
+            for n, o in enumerate(waiting, 1)]
+    await reply(update, where, build, markup=InlineKeyboardMarkup(rows))
+
+
+# --- invitations --------------------------------------------------------------------------------
+
+async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    where = await here(update, context)
+    if where.anonymous:
+        await reply(update, where, anonymous_refusal)
+        return
+    if not where.private:
+        await reply(update, where, lambda t: t.tr("Please send /invite to me in a private chat."))
+        return
+    args = list(context.args or [])
+    now = where.rt.clock.now()
+    async with where.rt.db.transaction() as session:
+        own = await membership.org_of(session, where.user_id)
+    if where.role is Role.COORDINATOR:
+        tier = name = None
+        if args:
+            tier = args[0].lower()
+            name = membership.clean_name(" ".join(args[1:])) if len(args) > 1 else None
+            if tier not in v.TIERS or (len(args) > 1 and name is None):
+                await reply(update, where, lambda t: t.tr(
+                    "Use /invite alone, or /invite member|ally followed by the organisation's "
+                    "name, e.g. /invite ally Red de Defensoras."))
+                return
+        async with where.rt.db.transaction() as session:
+            code = await membership.create_invitation(session, where.user_id, now,
+                                                      org_name=name, tier=tier)
+        target = name
+    elif own is not None and own.status == "active" and not args:
+        async with where.rt.db.transaction() as session:
+            code = await membership.create_invitation(session, where.user_id, now, org_id=own.id)
+        target = own.name
+    else:
+        log.info("registration.invite_refused")
+        if own is not None and own.status == "active":
+            await reply(update, where, lambda t: t.tr(
+                "Only coordinators can invite a new organisation. Send /invite alone to invite a "
+                "colleague to your organisation."))
+        else:
+            await reply(update, where, lambda t: t.tr(
+                "Only coordinators and contacts of member organisations can invite."))
+        return
+    log.info("registration.invitation_created")
+    link = deep_link(where, f"inv_{code}")
+    expires = now + membership.INVITATION_TTL
+
+    def build(t: Text) -> str:
+        head = (t.tr("Invitation for <b>{name}</b>.", name=target) if target
+                else t.tr("Invitation to register an organisation."))
+        return "\n".join([head, t.tr("Send this link to the person (it works once, until {date}):",
+                                     date=t.datetime(expires, "short")), link])
+
+    await reply(update, where, build)
+
+
+async def start_payload(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
+                        payload: str) -> bool:
+    """Called by /start with a deep-link payload; False when the payload is not ours."""
+    if payload == "register":
+        await begin(update, where, Draft(), skip=[], approved_by=None)
+        return True
+    if not payload.startswith("inv_"):
+        return False
+    code = payload[4:][:40]
+    now = where.rt.clock.now()
+    try:
+        async with where.rt.db.transaction() as session:
+            existing = await membership.org_of(session, where.user_id)
+            if existing is not None and existing.status in ("pending", "active", "suspended"):
+                raise MembershipError(Refusal.ALREADY_CONTACT)
+            invitation = await membership.redeem(session, code, where.user_id, now,
+                                                 where.rt.settings.coordinator_ids)
+            org_id, org_name, tier = invitation.org_id, invitation.org_name, invitation.tier
+            created_by = invitation.created_by
+            org = await approvals.organisation(session, org_id) if org_id else None
+            org_label = org.name if org is not None else ""
+    except MembershipError as error:
+        refused = error.refusal
+        log.info("registration.invitation_refused reason=%s", refused.value)
+        await reply(update, where, lambda t: refusal_text(t, refused))
+        return True
+    log.info("registration.invitation_redeemed")
+    if org_id is not None:
+        await reply(update, where, lambda t: t.tr(
+            "Welcome! You are now a contact of <b>{name}</b>. Send /help to see what you can do.",
+            name=org_label))
+        return True
+    draft = Draft(name=org_name, tier=tier if tier in v.TIERS else None, invitation=code)
+    skip = [s for s, value in (("name", draft.name), ("tier", draft.tier)) if value]
+    await begin(update, where, draft, skip=skip, approved_by=created_by)
+    return True
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add this module's commands."""
+    application.add_handler(CommandHandler("register", register_command))
+    application.add_handler(CommandHandler("pending", pending_command))
+    application.add_handler(CommandHandler("invite", invite_command))
