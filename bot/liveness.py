@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import Database
 from bot.db.models import Instance, Lease, OutboxRow, SavedUpdate, ScheduledTask
+from bot.db.states import OutboxState
 from bot.db.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class Liveness:
         async with self.db.sessions() as session:
             claimers = set((await session.execute(union(
                 select(SavedUpdate.claimed_by).where(SavedUpdate.status == "handling"),
-                select(OutboxRow.claimed_by).where(OutboxRow.state == "sending"),
+                select(OutboxRow.claimed_by).where(OutboxRow.state == OutboxState.SENDING),
                 select(ScheduledTask.claimed_by).where(ScheduledTask.status == "running"),
             ))).scalars().all())
         claimers.discard(None)

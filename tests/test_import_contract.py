@@ -136,3 +136,24 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     """So that the test above cannot pass by finding nothing in any graph."""
     assert cycles({"a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"]}) == [["a", "b", "c"]]
     assert cycles({"a": ["b"], "b": []}) == []
+
+
+def test_each_capability_has_one_folder_in_each_layer_and_one_contract() -> None:
+    """A newcomer finds a capability by its folder: the same names under `handlers/` and
+    `bot/services/`, and each handlers folder registers through `register` and `task_kinds`."""
+    import handlers
+
+    def folders(base: Path) -> set[str]:
+        return {p.name for p in base.iterdir() if (p / "__init__.py").exists()} - {"shared"}
+
+    in_handlers = folders(ROOT / "handlers")
+    assert in_handlers == folders(ROOT / "bot" / "services")
+    assert {"membership", "safety", "alerts", "polls", "actions", "digests",
+            "solidarity"} <= in_handlers
+    wired = {c.__name__.rpartition(".")[2] for c in handlers.CAPABILITIES}
+    assert wired == in_handlers
+    for capability in handlers.CAPABILITIES:
+        assert callable(capability.register) and callable(capability.task_kinds)
+    loose = sorted(p.name for base in (ROOT / "handlers", ROOT / "bot" / "services")
+                   for p in base.glob("*.py") if p.name != "__init__.py")
+    assert loose == [], f"modules outside a capability folder: {loose}"

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.db.states import AlertStatus, OutboxState, PollStatus
 from bot.db.types import BigIntPK, TelegramId, UTCDateTime
 
 NAMING = {
@@ -188,7 +189,7 @@ class OutboxRow(Base):
     fanout_id: Mapped[int] = mapped_column(ForeignKey("fanouts.id", ondelete="CASCADE"))
     chat_id: Mapped[int] = mapped_column(TelegramId)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(12), default="queued")
+    state: Mapped[str] = mapped_column(String(12), default=OutboxState.QUEUED.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lost_answers: Mapped[int] = mapped_column(Integer, default=0)
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
@@ -378,7 +379,7 @@ class Alert(Base):
     auto_nudge_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
     composed_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
     report_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    status: Mapped[str] = mapped_column(String(8), default="draft")
+    status: Mapped[str] = mapped_column(String(8), default=AlertStatus.DRAFT.value)
     fanout_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     nudge_fanout_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     strangers_erased: Mapped[int] = mapped_column(Integer, default=0)
@@ -497,7 +498,7 @@ class Poll(Base):
     counting: Mapped[str] = mapped_column(String(8), default="org")
     allies_count: Mapped[bool] = mapped_column(Boolean, default=False)
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(8), default="open")
+    status: Mapped[str] = mapped_column(String(8), default=PollStatus.OPEN.value)
     created_by: Mapped[int | None] = mapped_column(TelegramId, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)

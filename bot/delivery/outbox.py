@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.low_profile import protected_chats
 from bot.db.models import Fanout, OutboxRow
+from bot.db.states import OUTBOX_FINAL, OUTBOX_LIVE, OUTBOX_LOST, OutboxState
 from bot.db.upsert import insert_ignore
 
-FINAL = ("sent", "failed", "unreachable")
-STATES = ("queued", "sending", *FINAL)
+FINAL = OUTBOX_FINAL
+STATES = tuple(OutboxState)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class FanoutStatus:
 
     @property
     def pending(self) -> int:
-        return self.counts.get("queued", 0) + self.counts.get("sending", 0)
+        return sum(self.counts.get(s, 0) for s in OUTBOX_LIVE)
 
 
 async def enqueue(session: AsyncSession, key: str, purpose: str, messages: Iterable[Outgoing],
@@ -82,7 +83,7 @@ async def enqueue(session: AsyncSession, key: str, purpose: str, messages: Itera
     rows: dict[int, dict[str, Any]] = {}
     for message in messages:
         rows.setdefault(message.chat_id, {
-            "chat_id": message.chat_id, "payload": message.payload(), "state": "queued",
+            "chat_id": message.chat_id, "payload": message.payload(), "state": OutboxState.QUEUED,
             "attempts": 0, "lost_answers": 0, "parts_sent": 0, "message_ids": [],
             "next_attempt_at": now, "updated_at": now,
         })
@@ -113,7 +114,7 @@ async def status(session: AsyncSession, fanout_id: int) -> FanoutStatus:
         .where(OutboxRow.fanout_id == fanout_id))).one()
     reasons = dict((await session.execute(
         select(OutboxRow.reason, func.count())
-        .where(OutboxRow.fanout_id == fanout_id, OutboxRow.state.in_(("failed", "unreachable")))
+        .where(OutboxRow.fanout_id == fanout_id, OutboxRow.state.in_(OUTBOX_LOST))
         .group_by(OutboxRow.reason))).all())
     return FanoutStatus(
         fanout_id=fanout_id, purpose=fanout.purpose, total=fanout.total,
@@ -127,7 +128,7 @@ async def failures(session: AsyncSession, fanout_id: int) -> list[tuple[int, str
     """(chat, state, Telegram's reason) of every row that failed or could not be reached."""
     rows = await session.execute(
         select(OutboxRow.chat_id, OutboxRow.state, OutboxRow.reason)
-        .where(OutboxRow.fanout_id == fanout_id, OutboxRow.state.in_(("failed", "unreachable")))
+        .where(OutboxRow.fanout_id == fanout_id, OutboxRow.state.in_(OUTBOX_LOST))
         .order_by(OutboxRow.id))
     return [(int(c), s, r) for c, s, r in rows.all()]
 
@@ -136,7 +137,7 @@ async def message_ids(session: AsyncSession, fanout_id: int) -> dict[int, list[i
     """Telegram's message ids of every part sent, per chat (for edits, corrections, deletions)."""
     rows = await session.execute(
         select(OutboxRow.chat_id, OutboxRow.message_ids)
-        .where(OutboxRow.fanout_id == fanout_id, OutboxRow.state == "sent"))
+        .where(OutboxRow.fanout_id == fanout_id, OutboxRow.state == OutboxState.SENT))
     return {int(c): list(ids or []) for c, ids in rows.all()}
 
 

@@ -36,6 +36,7 @@ from telegram.ext import Application
 from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import OutboxRow
+from bot.db.states import OutboxState
 from bot.delivery import edits
 from bot.delivery.hooks import ChatHooks
 from bot.delivery.split import split_html
@@ -175,8 +176,8 @@ class Sender:
         # after its worker's mark is committed, so a fresh snapshot sees it claimed. (One
         # SQLite read transaction for both let the second query see a row unclaimed after its
         # worker had sent it and left the set: sent twice, with no answer lost.)
-        for waiting in (OutboxRow.state == "queued",
-                        (OutboxRow.state == "sending") & OutboxRow.claimed_by.is_(None)):
+        for waiting in (OutboxRow.state == OutboxState.QUEUED,
+                        (OutboxRow.state == OutboxState.SENDING) & OutboxRow.claimed_by.is_(None)):
             if len(rows) >= limit:
                 break
             async with self.db.reader() as session:
@@ -217,7 +218,7 @@ class Sender:
                 return
             self._busy += 1
             try:
-                await self._record(self._values(row, "sending", None, row.message_ids,
+                await self._record(self._values(row, OutboxState.SENDING, None, row.message_ids,
                                                  claimed_by=self.instance))
                 answer = None  # committed with the mark (or before it)
                 answer = await self._deliver(row)
@@ -255,7 +256,7 @@ class Sender:
                 if any(text in exc.message.lower() for text in GONE):
                     await self._unreachable(row, exc.message, ids)
                 else:
-                    await self._final(row, "failed", exc.message, ids)
+                    await self._final(row, OutboxState.FAILED, exc.message, ids)
                 return None
             except TimedOut:
                 await self._retry(row, "timed out", lost=True, ids=ids, parts_sent=index)
@@ -268,9 +269,9 @@ class Sender:
                 ids.append(message_id)
             index += 1
             if index < len(requests):  # a part landed: record it before the next one
-                await self._write([self._values(row, "sending", None, ids, parts_sent=index,
-                                                claimed_by=self.instance)])
-        return self._submit(self._values(row, "sent", None, ids, parts_sent=len(ids)))
+                await self._write([self._values(row, OutboxState.SENDING, None, ids,
+                                                parts_sent=index, claimed_by=self.instance)])
+        return self._submit(self._values(row, OutboxState.SENT, None, ids, parts_sent=len(ids)))
 
     async def _send(self, method: str, chat_id: int, kwargs: dict[str, Any]) -> int:
         """Send one part; return Telegram's message id.
@@ -301,10 +302,10 @@ class Sender:
     async def _unreachable(self, row: Claimed, reason: str, ids: list[int]) -> None:
         async with self.db.transaction() as session:
             await self.chats.unreachable(session, row.chat_id, self.clock.now())
-        await self._final(row, "unreachable", reason, ids)
+        await self._final(row, OutboxState.UNREACHABLE, reason, ids)
 
     # -- recording answers ---------------------------------------------------------------------
-    def _values(self, row: Claimed, state: str, reason: str | None, ids: list[int],
+    def _values(self, row: Claimed, state: OutboxState, reason: str | None, ids: list[int],
                 **extra: Any) -> dict[str, Any]:
         now = self.clock.now()
         values = {"rid": row.id, "state": state, "reason": reason[:200] if reason else None,
@@ -335,7 +336,7 @@ class Sender:
             self._to_write.clear()
             await self._flush()
 
-    async def _final(self, row: Claimed, state: str, reason: str | None,
+    async def _final(self, row: Claimed, state: OutboxState, reason: str | None,
                      ids: list[int]) -> None:
         await self._record(self._values(row, state, reason, ids, parts_sent=len(ids)))
 
@@ -347,11 +348,11 @@ class Sender:
         parts = parts_sent if parts_sent is not None else row.parts_sent
         if row.attempts >= MAX_ATTEMPTS:
             await self._record(self._values(
-                row, "failed", f"gave up after {row.attempts} attempts: {reason}", ids,
+                row, OutboxState.FAILED, f"gave up after {row.attempts} attempts: {reason}", ids,
                 parts_sent=parts))
             return
         delay = timedelta(seconds=min(2 ** row.attempts, 60))
-        await self._record(self._values(row, "sending", reason, ids, parts_sent=parts,
+        await self._record(self._values(row, OutboxState.SENDING, reason, ids, parts_sent=parts,
                                         next_attempt_at=self.clock.now() + delay))
         log.info("sender.retry row=%d attempt=%d lost=%s", row.id, row.attempts, lost)
 
@@ -385,7 +386,7 @@ class Sender:
         async with self.db.transaction() as session:
             result = await session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.state == "sending", OutboxRow.claimed_by.in_(dead))
+                .where(OutboxRow.state == OutboxState.SENDING, OutboxRow.claimed_by.in_(dead))
                 .values(claimed_by=None, lost_answers=OutboxRow.lost_answers + 1))
         if result.rowcount:
             log.info("sender.rows_taken_back count=%d", result.rowcount)

@@ -26,7 +26,7 @@ from bot import i18n
 from bot.db.models import Alert
 from bot.delivery.split import split_html
 from bot.i18n import Text
-from bot.services.alerts import alerts, statements
+from bot.services.alerts import alerts, sending, statements
 from bot.services.alerts import review as alert_review
 from bot.services.shared import conversations
 from bot.services.shared import vocabulary as v
@@ -40,9 +40,8 @@ from handlers.alerts.copies import (
     capacity_buttons,
 )
 from handlers.alerts.render import ASK, AUDIENCE, SEVERITY, alert_text, region_name
-from handlers.alerts.review import ask_approval, flag_urgent
+from handlers.alerts.review import ask_approval, urgent_flag_copy
 from handlers.alerts.statements import start_signing
-from handlers.alerts.tasks import schedule_followups
 from handlers.shared import counts
 from handlers.shared.buttons import on
 from handlers.shared.callback_data import action, encode
@@ -51,7 +50,7 @@ from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
 
-FLOW = "alert"
+FLOW = sending.COMPOSER_FLOW
 ORDER = ("title", "body_es", "body_en", "severity", "topics", "regions", "audience", "kinds",
          "link", "deadline", "asks", "statement_es", "statement_en", "sign_deadline",
          "min_signatures", "nudge", "preview")
@@ -702,15 +701,9 @@ async def send_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         if wait:
             await ask_approval(update, where, pressed.alert)
             return
-    async with where.rt.db.transaction() as session:
-        sent = await alerts.send(session, pressed.alert, where.user_id, now,
-                                 alert_copy(settings.timezone), settings.default_language,
-                                 report_chat_id=where.chat_id)
-        if sent is not None and sent.first:
-            await schedule_followups(session, pressed.alert, now, settings)
-            if settings.two_person_rule:
-                await flag_urgent(session, where, pressed.alert)
-            await conversations.finish(session, where.chat_id, where.user_id)
+    sent = await sending.send_alert(where.rt.db, settings, pressed.alert, where.user_id, now,
+                                    alert_copy(settings.timezone), urgent_flag_copy(settings),
+                                    report_chat_id=where.chat_id)
     if sent is None:
         await stale(update, where)
         return

@@ -15,6 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.db.models import Alert
+from bot.db.states import AlertStatus
 from bot.delivery.split import split_html
 from bot.i18n import Text
 from bot.services.alerts import (
@@ -155,7 +156,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, alert_id: in
     first = "body_es" if mode == "fix" else "reason"
     async with where.rt.db.transaction() as session:
         alert = await alerts.get(session, alert_id)
-        usable = alert is not None and alert.status == "sent" and alert.withdrawn_at is None
+        usable = (alert is not None and alert.status == AlertStatus.SENT
+                  and alert.withdrawn_at is None)
         if usable:
             await conversations.save(session, where.chat_id, where.user_id, conversations.State(
                 FLOW, first, {"alert": alert_id, "mode": mode}), now)

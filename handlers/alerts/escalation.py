@@ -20,9 +20,10 @@ from bot.delivery import outbox
 from bot.i18n import Text
 from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind
-from bot.services.alerts import alerts, escalation
+from bot.services.alerts import escalation
 from bot.services.alerts.escalation import SilentOrg
 from bot.services.membership import members_view
+from bot.services.shared import chats
 from bot.services.shared.visibility import shown_name
 from handlers.alerts.copies import answer_buttons
 from handlers.alerts.render import alert_text
@@ -93,8 +94,8 @@ def escalation_kinds(db: Database, settings: Settings, wake: Callable[[], None]
             if alert is None:
                 return
             silent = await escalation.silent_orgs(session, alert_id)
-            chats = [c for org in silent for c in org.reachable]
-            languages, _ = await alerts.languages(session, chats)
+            reached = [c for org in silent for c in org.reachable]
+            languages, _ = await chats.languages_and_zones(session, reached)
             messages = []
             for org in silent:
                 for chat in org.reachable:

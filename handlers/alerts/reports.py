@@ -20,8 +20,8 @@ from bot.db.models import Report
 from bot.delivery import outbox
 from bot.i18n import Text
 from bot.services.alerts import alerts, reports
-from bot.services.membership import approvals, members_view
-from bot.services.shared import conversations
+from bot.services.membership import members_view
+from bot.services.shared import chats, conversations
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
 from bot.services.shared.visibility import shown_name
@@ -299,7 +299,7 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     private = where
     if not where.private:  # from the coordination group: the composer goes on in private
         async with where.rt.db.transaction() as session:
-            lang = await approvals.language_of_chat(session, where.user_id,
+            lang = await chats.language_of(session, where.user_id,
                                                     where.user_language or where.language)
         private = dataclasses.replace(where, chat_id=where.user_id, chat_type="private",
                                       language=lang)
@@ -375,7 +375,7 @@ async def answer_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, wher
                                        reason, now)
         if report is not None and report.reporter_id is not None:
             chat = report.reporter_id
-            lang = await approvals.language_of_chat(session, chat, report.language)
+            lang = await chats.language_of(session, chat, report.language)
             body = i18n.render(lang, settings.timezone, lambda t: dismissed_text(t, report))
             await outbox.enqueue(session, f"report.dismissed:{report.id}", "report.dismissed",
                                  [outbox.Outgoing(chat, text=body)], now)

@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import i18n
+from bot.config import Settings
 from bot.db.models import Alert
 from bot.delivery import outbox
 from bot.i18n import Text
-from bot.services.alerts import alerts, review
-from bot.services.membership import approvals
-from bot.services.shared import conversations
+from bot.services.alerts import alerts, review, sending
+from bot.services.membership.members_view import Recipient
+from bot.services.shared import chats
 from bot.services.shared.roles import Role
 from handlers.alerts.copies import alert_copy
 from handlers.alerts.render import alert_text
-from handlers.alerts.tasks import schedule_followups
 from handlers.shared import counts
 from handlers.shared.buttons import on
 from handlers.shared.callback_data import action, encode
@@ -124,20 +123,14 @@ async def ask_approval(update: Update, where: Here, alert_id: int) -> None:
         "of them approves it; I will tell you."))
 
 
-async def flag_urgent(session: Any, where: Here, alert_id: int) -> None:
-    """With the rule on, an urgent alert went at once: the other coordinators are told (in the
-    transaction that sends it)."""
-    settings = where.rt.settings
-    now = where.rt.clock.now()
-    others = await review.other_coordinators(
-        session, settings.coordinator_ids, settings.coordination_chat_id, where.user_id)
-    alert = await alerts.get(session, alert_id)
-    if alert is None or not others:
-        return
-    await outbox.enqueue(session, f"alert.urgent_flag:{alert_id}", "alert.flag",
-                         [request_copy(alert, alerts.Reach([], 0), r.language,
-                                       settings.default_language, settings.timezone, r.chat_id,
-                                       urgent=True) for r in others], now)
+def urgent_flag_copy(settings: Settings) -> sending.FlagCopy:
+    """What the other coordinators read when, with the rule on, an urgent alert went at once
+    (the Send sequence decides when; this is how it reads)."""
+    def copy(alert: Alert, recipient: Recipient) -> outbox.Outgoing:
+        return request_copy(alert, alerts.Reach([], 0), recipient.language,
+                            settings.default_language, settings.timezone, recipient.chat_id,
+                            urgent=True)
+    return copy
 
 
 async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here | None:
@@ -168,22 +161,15 @@ async def approve_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert query is not None
     settings = where.rt.settings
     now = where.rt.clock.now()
-    async with where.rt.db.transaction() as session:
+    async with where.rt.db.reader() as session:
         alert = await alerts.get(session, pressed.alert)
-        own = alert is not None and alert.composed_by == where.user_id
-        sent = None
-        if alert is not None and not own:
-            composer = alert.composed_by
-            sent = await alerts.send(session, pressed.alert, where.user_id, now,
-                                     alert_copy(settings.timezone), settings.default_language,
-                                     report_chat_id=composer or where.chat_id, approving=True)
-            if sent is not None and sent.first:
-                await schedule_followups(session, pressed.alert, now, settings)
-                if composer is not None:  # the composer's flow on this alert is over
-                    state = await conversations.current(session, composer, composer, now)
-                    if state is not None and state.flow == "alert" \
-                            and int(state.data.get("alert") or 0) == pressed.alert:
-                        await conversations.finish(session, composer, composer)
+        composer = alert.composed_by if alert is not None else None
+    own = alert is not None and composer == where.user_id
+    sent = None
+    if alert is not None and not own:
+        sent = await sending.send_alert(where.rt.db, settings, pressed.alert, where.user_id, now,
+                                        alert_copy(settings.timezone), urgent_flag_copy(settings),
+                                        report_chat_id=composer or where.chat_id, approving=True)
     if own:
         log.info("alerts.review_own_refused alert=%d", pressed.alert)
         await query.answer(composer_refusal(where.t), show_alert=True)
@@ -219,7 +205,7 @@ async def send_back_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                                              where.user_id, now)
         if back is not None and back.composed_by is not None:
             settings = where.rt.settings
-            lang = await _language(session, back.composed_by, settings.default_language)
+            lang = await chats.language_of(session, back.composed_by, settings.default_language)
             text = i18n.render(lang, settings.timezone, lambda t: t.tr(
                 "Another coordinator sent your alert “{title}” back without approving it. "
                 "Press Edit under its preview to change it, then Send again.",
@@ -238,6 +224,3 @@ async def send_back_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     log.info("alerts.sent_back alert=%d", pressed.alert)
     await query.answer(where.t.tr("Sent back to its composer."))
 
-
-async def _language(session: Any, chat_id: int, fallback: str) -> str:
-    return await approvals.language_of_chat(session, chat_id, fallback)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -20,8 +19,7 @@ from bot.delivery.split import split_html
 from bot.i18n import Text, escape
 from bot.services.alerts import statements
 from bot.services.alerts.statements import Can
-from bot.services.membership import approvals
-from bot.services.shared import conversations, people
+from bot.services.shared import chats, conversations, people
 from bot.services.shared.roles import Role
 from handlers.alerts.render import statement_for
 from handlers.shared.buttons import on
@@ -92,7 +90,7 @@ async def start_signing(update: Update, where: Here, alert_id: int) -> None:
             await conversations.save(session, where.user_id, where.user_id, conversations.State(
                 FLOW, "name", {"alert": alert_id}), now)
             if not where.private:  # the question goes to the presser's private chat
-                lang = await _language(session, where.user_id, where.language)
+                lang = await chats.language_of(session, where.user_id, where.language)
                 await outbox.enqueue(
                     session, f"alert.sign:{alert_id}:{where.user_id}:{int(now.timestamp())}",
                     "alert.sign", [outbox.Outgoing(where.user_id, text=i18n.render(
@@ -114,9 +112,6 @@ async def start_signing(update: Update, where: Here, alert_id: int) -> None:
     where.rt.wake_sender()
     await query.answer(where.t.tr("I wrote to you in private: sign there."), show_alert=True)
 
-
-async def _language(session: Any, chat_id: int, fallback: str) -> str:
-    return await approvals.language_of_chat(session, chat_id, fallback)
 
 
 async def state_of(where: Here) -> conversations.State | None:

@@ -24,7 +24,7 @@ from bot.i18n import Text
 from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind, schedule
 from bot.services.digests import digests
-from bot.services.membership import approvals, members_view
+from bot.services.membership import members_view
 from bot.services.shared import chats
 from bot.services.shared.roles import Role
 from handlers.digests import render
@@ -148,11 +148,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
 async def _chat_context(session: Session, chat_id: int, default_language: str,
                         default_zone: str) -> tuple[str, str]:
     """The chat's language choice (a private chat: its person's) and time zone."""
-    chosen = await chats.chat_settings(session, chat_id)
-    language = chosen.language
-    if language is None and chat_id > 0:
-        language = await approvals.language_of_chat(session, chat_id, default_language)
-    return language or default_language, chosen.timezone or default_zone
+    languages, zones = await chats.languages_and_zones(session, [chat_id])
+    return languages.get(chat_id, default_language), zones.get(chat_id, default_zone)
 
 
 def chat_kind(rt: Runtime) -> TaskKind:

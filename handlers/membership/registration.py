@@ -30,7 +30,7 @@ from bot.delivery import outbox
 from bot.i18n import Text
 from bot.services.membership import approvals, membership
 from bot.services.membership.membership import Draft, MembershipError, Refusal
-from bot.services.shared import conversations, roles
+from bot.services.shared import chats, conversations, roles
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
 from handlers.shared.buttons import on
@@ -531,12 +531,12 @@ async def request_approval(session: Session, where: Here, org: Organisation,
     """Put the request in the outbox: the coordination group, or each reachable coordinator."""
     settings = where.rt.settings
     if settings.coordination_chat_id:
-        chats = [settings.coordination_chat_id]
+        destinations = [settings.coordination_chat_id]
     else:
-        chats = await approvals.reachable_coordinators(session, settings.coordinator_ids)
+        destinations = await approvals.reachable_coordinators(session, settings.coordinator_ids)
     messages = []
-    for chat_id in chats:
-        lang = await approvals.language_of_chat(session, chat_id, settings.default_language)
+    for chat_id in destinations:
+        lang = await chats.language_of(session, chat_id, settings.default_language)
         t = Text("es" if lang == "both" else lang, settings.timezone)
         text = i18n.render(lang, settings.timezone, lambda tt: request_text(tt, org, applicant))
         messages.append(outbox.Outgoing(chat_id, text=text,
@@ -576,7 +576,7 @@ async def conclude(update: Update, context: ContextTypes.DEFAULT_TYPE, where: He
         assert org is not None
         applicant = org.requested_by
         if applicant is not None:
-            lang = await approvals.language_of_chat(session, applicant, org.language)
+            lang = await chats.language_of(session, applicant, org.language)
             text = i18n.render(lang, settings.timezone,
                                lambda t: applicant_text(t, org, approve, reason))
             await outbox.enqueue(session, f"decision:{org_id}", "decision",
@@ -605,7 +605,7 @@ async def mark_copies(context: ContextTypes.DEFAULT_TYPE, where: Here, org_id: i
             for copy in copies:
                 if copy.chat_id in done:
                     continue
-                lang = await approvals.language_of_chat(session, copy.chat_id,
+                lang = await chats.language_of(session, copy.chat_id,
                                                         settings.default_language)
                 line = i18n.render(lang, settings.timezone,
                                    lambda t: decision_line(t, approve, decider))

@@ -29,6 +29,7 @@ from telegram.ext import (
 from bot import i18n
 from bot.config import Settings
 from bot.db.models import Poll, PollCopy
+from bot.db.states import PollStatus
 from bot.delivery import outbox
 from bot.i18n import Text
 from bot.runtime import runtime_of
@@ -438,7 +439,7 @@ async def polls_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     def build(t: Text) -> str:
         lines = [t.tr("<b>Polls</b>")]
         for n, poll in enumerate(found, 1):
-            state = (t.tr("closed") if poll.status == "closed"
+            state = (t.tr("closed") if poll.status == PollStatus.CLOSED
                      else t.tr("open until {date}", date=t.datetime(poll.closes_at, "short")))
             lines.append(t.tr("{n}. {question} ({state})", n=n, question=poll.question,
                               state=state))
@@ -460,7 +461,7 @@ async def results_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     async with where.rt.db.transaction() as session:
         poll = await polls.get(session, pressed.poll)
         allowed_now = poll is not None and (coordinator or (
-            where.role is Role.MEMBER and poll.status == "closed"))
+            where.role is Role.MEMBER and poll.status == PollStatus.CLOSED))
         result = None
         if poll is not None and allowed_now:
             result = (results.Result.from_json(poll.result) if poll.result
@@ -534,10 +535,11 @@ async def ballot_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await people.record_start(session, where.user_id, user.language_code, now)
         copy = await polls.copy_by_token(session, args[0][3:][:16])
         poll = await polls.get(session, copy.poll_id) if copy is not None else None
-        if poll is not None and copy is not None and poll.status == "open" and now < poll.closes_at:
+        if poll is not None and copy is not None and poll.status == PollStatus.OPEN \
+                and now < poll.closes_at:
             await conversations.save(session, where.chat_id, where.user_id, conversations.State(
                 BALLOT, "rank", {"poll": poll.id, "copy": copy.id, "ranking": []}), now)
-    if poll is None or poll.status != "open" or now >= poll.closes_at:
+    if poll is None or poll.status != PollStatus.OPEN or now >= poll.closes_at:
         await reply(update, where, lambda t: t.tr("This poll is closed or no longer exists."))
         raise ApplicationHandlerStop
     await show_ballot(update, where, poll, [])
@@ -578,7 +580,7 @@ async def ballot_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await stale(update, where)
         return
     ranking = [int(o) for o in state.data.get("ranking") or []]
-    if poll.status != "open" or now >= poll.closes_at:
+    if poll.status != PollStatus.OPEN or now >= poll.closes_at:
         await query.answer(where.t.tr("This poll is closed or no longer exists."), show_alert=True)
         return
     if isinstance(pressed, BallotConfirm):

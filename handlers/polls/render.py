@@ -12,6 +12,7 @@ from typing import Any
 
 from bot import i18n
 from bot.db.models import Poll
+from bot.db.states import PollStatus
 from bot.i18n import N_, Text
 from bot.services.polls import polls
 from bot.services.polls.results import MIN_GROUP, Result, shown_groups, state_line_data
@@ -178,7 +179,7 @@ def results_text(t: Text, poll: Poll, result: Result, *, coordinator_view: bool,
                  areas: list[str] | None = None, scope: str | None = None) -> str:
     """The poll's results: totals, runoff, turnout, tallies apart, splits, and for a member
     chat the result in its organisation's states."""
-    closed = poll.status == "closed"
+    closed = poll.status == PollStatus.CLOSED
     head = (t.tr("<b>Poll results</b>") if closed
             else t.tr("<b>Poll results so far</b> (open until {date})",
                       date=t.datetime(poll.closes_at, "short")))

@@ -23,6 +23,7 @@ from telegram import Poll as TgPoll
 from telegram.error import BadRequest, TelegramError
 
 from bot import i18n
+from bot.db.states import PollStatus
 from bot.delivery import outbox
 from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind, schedule
@@ -51,7 +52,7 @@ def trace_kind(rt: Runtime) -> TaskKind:
         poll_id = int(due.payload["poll"])
         async with rt.db.transaction() as session:
             poll = await polls.get(session, poll_id)
-            if poll is None or poll.status != "open":
+            if poll is None or poll.status != PollStatus.OPEN:
                 return
             found, waiting = await polls.untraced(session, poll)
             chats = {a.chat_id: a for a in await polls.audience_chats(session, poll_id)}
@@ -94,7 +95,7 @@ def nudge_kind(rt: Runtime) -> TaskKind:
         now = rt.clock.now()
         async with rt.db.transaction() as session:
             poll = await polls.get(session, poll_id)
-            if poll is None or poll.status != "open" or now >= poll.closes_at:
+            if poll is None or poll.status != PollStatus.OPEN or now >= poll.closes_at:
                 return
             voted = await polls.orgs_voted(session, poll_id)
             messages = []
@@ -151,7 +152,7 @@ def close_kind(rt: Runtime) -> TaskKind:
         poll_id = int(due.payload["poll"])
         async with rt.db.transaction() as session:
             poll = await polls.get(session, poll_id)
-            if poll is None or poll.status != "open":
+            if poll is None or poll.status != PollStatus.OPEN:
                 return
         await stop_copies(rt, poll_id)
         now = rt.clock.now()

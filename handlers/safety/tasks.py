@@ -149,7 +149,7 @@ async def missed_notices(session: Any, rt: Runtime,
     settings = rt.settings
     notices = []
     for person, (lang, items) in sorted(by_person.items()):
-        choice = i18n.normalise(lang) or settings.default_language
+        choice = lang or settings.default_language
 
         def build(t: i18n.Text, person: int = person, items: list[safety.Missed] = items) -> str:
             lines = [t.tr_plural(

@@ -35,9 +35,9 @@ from bot.i18n import Text
 from bot.numbers import whole_number
 from bot.runtime import runtime_of
 from bot.services.alerts import alerts
-from bot.services.membership import approvals, members_view
+from bot.services.membership import members_view
 from bot.services.safety import safety
-from bot.services.shared import conversations, people
+from bot.services.shared import chats, conversations, people
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
 from bot.services.solidarity import solidarity
@@ -335,7 +335,7 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             helper = await solidarity.org(session, result.org_id)
             if request is not None and offer is not None and request.asked_by is not None:
                 chat = request.asked_by
-                choice = await approvals.language_of_chat(session, chat, request.language)
+                choice = await chats.language_of(session, chat, request.language)
                 await outbox.enqueue(
                     session, f"help.offer:{request.id}:{result.org_id}", "help.offer",
                     [sr.offer_notice(chat, choice, settings.timezone, request, helper, offer)],
@@ -394,7 +394,7 @@ async def accept_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             asker = await solidarity.org(session, request.org_id)
             helper = await solidarity.org(session, pressed.org)
             helper_chat = result.helper_chat
-            helper_lang = await approvals.language_of_chat(session, helper_chat,
+            helper_lang = await chats.language_of(session, helper_chat,
                                                            settings.default_language)
             tz = settings.timezone
             if result.meet == "introduce":
@@ -438,7 +438,7 @@ async def close_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             assert request is not None
             messages = []
             for _, chat in closed.helper_chats:
-                lang = await approvals.language_of_chat(session, chat, settings.default_language)
+                lang = await chats.language_of(session, chat, settings.default_language)
                 messages.append(outbox.Outgoing(chat, text=i18n.render(
                     lang, settings.timezone, lambda t: sr.closed_for_helper(t, request))))
             await outbox.enqueue(session, f"help.closed:{request.id}", "help.closed", messages,
@@ -490,7 +490,7 @@ async def relay_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         request = await solidarity.get(session, thread.request_id)
         asker = await solidarity.org(session, thread.asker_org_id)
         helper = await solidarity.org(session, thread.offer_org_id)
-        lang = await approvals.language_of_chat(session, thread.to_chat,
+        lang = await chats.language_of(session, thread.to_chat,
                                                 settings.default_language)
         policy = await safety.chat_policy(session, thread.to_chat)
     if not fresh or request is None:

@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import i18n
 from bot.db.models import (
     Action,
     ActionRsvp,
@@ -38,7 +37,6 @@ from bot.db.models import (
     Contact,
     MemberChat,
     Organisation,
-    Person,
     ScheduledTask,
 )
 from bot.db.upsert import insert_ignore
@@ -47,6 +45,7 @@ from bot.scheduler import Due, schedule
 from bot.services.alerts import alerts
 from bot.services.safety.erasure_hooks import on_erase_org, on_forget_person, on_retention
 from bot.services.shared import chats as chats_service
+from bot.services.shared.drafts import DraftStore
 from bot.services.shared.roles import ANONYMOUS_ADMIN_ID
 
 KINDS = ("hearing", "deadline", "meeting", "sign_on", "other")
@@ -120,6 +119,12 @@ def clean_text(text: str, limit: int = MAX_TEXT) -> str | None:
 
 # -- drafts ---------------------------------------------------------------------------------------
 
+DRAFTS: DraftStore[Action] = DraftStore(Action, "created_by")
+draft_of = DRAFTS.of
+update_draft = DRAFTS.update
+discard_draft = DRAFTS.discard
+
+
 async def new_draft(session: AsyncSession, user_id: int, timezone: str, now: datetime,
                     **values: object) -> Action:
     action = Action(title="", kind="other", timezone=timezone, topics=[], regions=[],
@@ -128,37 +133,11 @@ async def new_draft(session: AsyncSession, user_id: int, timezone: str, now: dat
                     updated_at=now)
     for name, value in values.items():
         setattr(action, name, value)
-    session.add(action)
-    await session.flush()
-    return action
+    return await DRAFTS.add(session, action)
 
 
 async def get(session: AsyncSession, action_id: int) -> Action | None:
     return await session.get(Action, action_id)
-
-
-async def draft_of(session: AsyncSession, action_id: int, user_id: int) -> Action | None:
-    action = await session.get(Action, action_id)
-    if action is None or action.status != "draft" or action.created_by != user_id:
-        return None
-    return action
-
-
-async def update_draft(session: AsyncSession, action_id: int, user_id: int, now: datetime,
-                       **values: object) -> Action | None:
-    action = await draft_of(session, action_id, user_id)
-    if action is None:
-        return None
-    for name, value in values.items():
-        setattr(action, name, value)
-    action.updated_at = now
-    return action
-
-
-async def discard_draft(session: AsyncSession, action_id: int, user_id: int) -> bool:
-    result = await session.execute(delete(Action).where(
-        Action.id == action_id, Action.status == "draft", Action.created_by == user_id))
-    return bool(result.rowcount)
 
 
 def ready(action: Action) -> bool:
@@ -264,7 +243,7 @@ async def targets(session: AsyncSession, action_id: int,
     """The chats the action was announced in (optionally only some organisations'), with each
     chat's language and time zone as they are now."""
     query = (select(ActionTarget.chat_id, ActionTarget.org_id, Organisation.language,
-                    Organisation.low_profile, Chat.language, Chat.timezone)
+                    Organisation.low_profile)
              .join(Organisation, Organisation.id == ActionTarget.org_id)
              .outerjoin(Chat, Chat.id == ActionTarget.chat_id)
              .where(ActionTarget.action_id == action_id, Organisation.status == "active",
@@ -273,19 +252,11 @@ async def targets(session: AsyncSession, action_id: int,
     if orgs is not None:
         query = query.where(ActionTarget.org_id.in_(list(orgs)))
     rows = (await session.execute(query)).all()
-    private = [int(r[0]) for r in rows if int(r[0]) > 0 and not r[4]]
-    people: dict[int, str] = {}
-    for start in range(0, len(private), 900):
-        for person, code in (await session.execute(
-                select(Person.id, Person.language_code)
-                .where(Person.id.in_(private[start:start + 900])))).all():
-            lang = i18n.normalise(code)
-            if lang:
-                people[int(person)] = lang
-    # The chat's own choice, else (private) the person's Telegram language, else the org's.
-    return [alerts.Target(int(c), int(o), str(chat_lang or people.get(int(c)) or org_lang
-                                              or "es"), bool(low), zone)
-            for c, o, org_lang, low, chat_lang, zone in rows]
+    languages, zones = await chats_service.languages_and_zones(session, [int(r[0]) for r in rows])
+    # The chat's language as every capability reads it, else the organisation's.
+    return [alerts.Target(int(c), int(o), languages.get(int(c)) or org_lang or "es", bool(low),
+                          zones.get(int(c)))
+            for c, o, org_lang, low in rows]
 
 
 async def target_counts(session: AsyncSession, action_id: int) -> tuple[int, int]:

@@ -23,7 +23,6 @@ from enum import StrEnum
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import i18n
 from bot.db.models import (
     Alert,
     AlertAnswer,
@@ -36,11 +35,13 @@ from bot.db.models import (
     OutboxRow,
     Person,
 )
+from bot.db.states import AlertStatus, OutboxState
 from bot.db.upsert import insert_ignore
 from bot.delivery import outbox
 from bot.services.safety.erasure_hooks import on_erase_org, on_forget_person, on_retention
 from bot.services.shared import chats as chats_service
 from bot.services.shared import vocabulary as v
+from bot.services.shared.drafts import DraftStore
 from bot.services.shared.roles import ANONYMOUS_ADMIN_ID
 
 SEVERITIES = ("info", "warning", "urgent")
@@ -59,49 +60,27 @@ if (AlertTarget, "chat_id", None) not in chats_service.CHAT_REFERENCES:
 
 # -- drafts ---------------------------------------------------------------------------------------
 
+DRAFTS: DraftStore[Alert] = DraftStore(Alert, "composed_by")
+draft_of = DRAFTS.of
+update_draft = DRAFTS.update
+discard_draft = DRAFTS.discard
+
+
 async def new_draft(session: AsyncSession, composed_by: int, now: datetime, *,
                     title: str = "", body_es: str | None = None, body_en: str | None = None,
                     regions: Iterable[str] = (), report_id: int | None = None) -> Alert:
     """A new draft for the composer. The person's earlier drafts go: one composer is open per
     person (the conversation row), so an earlier draft was abandoned (/cancel, a new /alert)."""
-    await session.execute(delete(Alert).where(Alert.composed_by == composed_by,
-                                              Alert.status == "draft"))
-    alert = Alert(title=title[:MAX_TITLE], body_es=body_es, body_en=body_en, severity="info",
-                  topics=[], regions=list(regions), audience="all", kinds=[], asks=["acknowledge"],
-                  composed_by=composed_by, report_id=report_id, status="draft",
-                  strangers_erased=0, created_at=now, updated_at=now)
-    session.add(alert)
-    await session.flush()
-    return alert
+    await DRAFTS.discard_all(session, composed_by)
+    return await DRAFTS.add(session, Alert(
+        title=title[:MAX_TITLE], body_es=body_es, body_en=body_en, severity="info", topics=[],
+        regions=list(regions), audience="all", kinds=[], asks=["acknowledge"],
+        composed_by=composed_by, report_id=report_id, status=AlertStatus.DRAFT, strangers_erased=0,
+        created_at=now, updated_at=now))
 
 
 async def get(session: AsyncSession, alert_id: int) -> Alert | None:
     return await session.get(Alert, alert_id)
-
-
-async def draft_of(session: AsyncSession, alert_id: int, user_id: int) -> Alert | None:
-    """A draft the person may still change (a sent alert or someone else's draft is not)."""
-    alert = await session.get(Alert, alert_id)
-    if alert is None or alert.status != "draft" or alert.composed_by != user_id:
-        return None
-    return alert
-
-
-async def update_draft(session: AsyncSession, alert_id: int, user_id: int, now: datetime,
-                       **values: object) -> Alert | None:
-    alert = await draft_of(session, alert_id, user_id)
-    if alert is None:
-        return None
-    for name, value in values.items():
-        setattr(alert, name, value)
-    alert.updated_at = now
-    return alert
-
-
-async def discard_draft(session: AsyncSession, alert_id: int, user_id: int) -> bool:
-    result = await session.execute(delete(Alert).where(
-        Alert.id == alert_id, Alert.status == "draft", Alert.composed_by == user_id))
-    return bool(result.rowcount)
 
 
 def clean_title(text: str) -> str | None:
@@ -186,7 +165,7 @@ async def reach(session: AsyncSession, alert: Alert, default_language: str) -> R
             .where(Contact.org_id.in_(chunk), Person.reachable.is_(True)))).all()]
     with_group = {o for o, _ in group_rows}
     pairs = sorted(group_rows) + sorted((o, u) for o, u in contact_rows if o not in with_group)
-    languages, zones = await _languages(session, [c for _, c in pairs])
+    languages, zones = await chats_service.languages_and_zones(session, [c for _, c in pairs])
     targets: list[Target] = []
     seen: set[int] = set()
     for org_id, chat_id in pairs:
@@ -202,36 +181,6 @@ async def reach(session: AsyncSession, alert: Alert, default_language: str) -> R
     reached_orgs = {t.org_id for t in targets}
     return Reach(targets, len(reached_orgs), by_language,
                  len(reached_orgs - with_group))
-
-
-async def languages(session: AsyncSession,
-                    chat_ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
-    """Each chat's language choice (else its person's) and time zone (escalation's re-send)."""
-    return await _languages(session, chat_ids)
-
-
-async def _languages(session: AsyncSession,
-                     chat_ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
-    """Each chat's own language choice, else (private) its person's Telegram language; and
-    each chat's own time zone."""
-    found: dict[int, str] = {}
-    zones: dict[int, str] = {}
-    for start in range(0, len(chat_ids), 900):
-        chunk = chat_ids[start:start + 900]
-        for chat_id, lang, zone in (await session.execute(
-                select(Chat.id, Chat.language, Chat.timezone).where(Chat.id.in_(chunk)))).all():
-            if lang:
-                found[int(chat_id)] = str(lang)
-            if zone:
-                zones[int(chat_id)] = str(zone)
-        private = [c for c in chunk if c > 0 and c not in found]
-        if private:
-            for person, code in (await session.execute(
-                    select(Person.id, Person.language_code).where(Person.id.in_(private)))).all():
-                lang = i18n.normalise(code)
-                if lang:
-                    found[int(person)] = lang
-    return found, zones
 
 
 # -- sending ---------------------------------------------------------------------------------------
@@ -259,17 +208,18 @@ async def send(session: AsyncSession, alert_id: int, user_id: int, now: datetime
     alert = await session.get(Alert, alert_id)
     if alert is None:
         return None
-    if alert.status == "sent" and alert.fanout_id is not None:
+    if alert.status == AlertStatus.SENT and alert.fanout_id is not None:
         orgs, chats = await target_counts(session, alert_id)
         return Sent(alert_id, int(alert.fanout_id), orgs, chats, first=False)
     if approving:
-        if alert.status != "review" or alert.composed_by == user_id or not ready(alert):
+        if alert.status != AlertStatus.REVIEW or alert.composed_by == user_id or not ready(alert):
             return None
     elif alert.composed_by != user_id or not ready(alert):
         return None
     won = await session.execute(update(Alert).where(
-        Alert.id == alert_id, Alert.status == ("review" if approving else "draft"))
-        .values(status="sent", sent_at=now, updated_at=now,
+        Alert.id == alert_id,
+        Alert.status == (AlertStatus.REVIEW if approving else AlertStatus.DRAFT))
+        .values(status=AlertStatus.SENT, sent_at=now, updated_at=now,
                 approved_by=user_id if approving else None))
     if not won.rowcount:
         return None
@@ -320,7 +270,7 @@ async def nudge(session: AsyncSession, alert_id: int, now: datetime, render: Ren
     """One reminder to the silent organisations' chats, once per alert (the fan-out's key makes
     a second press, a replayed update or the automatic nudge after a manual one a no-op)."""
     alert = await session.get(Alert, alert_id)
-    if alert is None or alert.status != "sent" or not alert.asks or alert.withdrawn_at:
+    if alert is None or alert.status != AlertStatus.SENT or not alert.asks or alert.withdrawn_at:
         return None
     if alert.nudge_fanout_id is not None:
         return Nudged(int(alert.nudge_fanout_id), 0, 0, first=False)
@@ -358,7 +308,7 @@ async def answer(session: AsyncSession, alert_id: int, chat_id: int, private: bo
     the chat and the presser come from Telegram, and an alert that did not reach the
     organisation changes nothing."""
     alert = await session.get(Alert, alert_id)
-    if (alert is None or alert.status != "sent" or alert.withdrawn_at is not None
+    if (alert is None or alert.status != AlertStatus.SENT or alert.withdrawn_at is not None
             or kind not in (alert.asks or [])
             or (capacity is not None and (kind != "can_help" or capacity not in v.CAPACITIES))):
         return Answered(Outcome.INVALID)
@@ -431,7 +381,7 @@ class Summary:
 async def recent(session: AsyncSession, limit: int = 10) -> list[Summary]:
     """The latest sent alerts with reached / delivered / answered counts."""
     alerts = list((await session.execute(
-        select(Alert).where(Alert.status == "sent")
+        select(Alert).where(Alert.status == AlertStatus.SENT)
         .order_by(Alert.sent_at.desc(), Alert.id.desc()).limit(limit))).scalars())
     found = []
     for alert in alerts:
@@ -440,7 +390,7 @@ async def recent(session: AsyncSession, limit: int = 10) -> list[Summary]:
         if alert.fanout_id is not None:
             delivered = int((await session.execute(
                 select(func.count()).select_from(OutboxRow).where(
-                    OutboxRow.fanout_id == alert.fanout_id, OutboxRow.state == "sent")))
+                    OutboxRow.fanout_id == alert.fanout_id, OutboxRow.state == OutboxState.SENT)))
                 .scalar_one())
         answered = int((await session.execute(
             select(func.count()).select_from(AlertAnswer)
@@ -478,7 +428,7 @@ class Status:
 async def status(session: AsyncSession, alert_id: int) -> Status | None:
     """One alert's follow-up for coordinators: delivery, answers, and who is silent."""
     alert = await session.get(Alert, alert_id)
-    if alert is None or alert.status != "sent":
+    if alert is None or alert.status != AlertStatus.SENT:
         return None
     orgs, chats = await target_counts(session, alert_id)
     delivery = await outbox.status(session, alert.fanout_id) if alert.fanout_id else None
@@ -571,5 +521,5 @@ async def purge_old(session: AsyncSession, cutoff: datetime) -> int:
         Alert.sent_at < cutoff, Alert.composed_by.is_not(None)).values(composed_by=None)))\
         .rowcount or 0
     purged += (await session.execute(delete(Alert).where(
-        Alert.status == "draft", Alert.updated_at < cutoff))).rowcount or 0
+        Alert.status == AlertStatus.DRAFT, Alert.updated_at < cutoff))).rowcount or 0
     return int(purged)

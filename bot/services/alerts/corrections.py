@@ -25,8 +25,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Alert, AlertTarget, Fanout, OutboxRow
+from bot.db.states import OUTBOX_LIVE, AlertStatus, OutboxState
 from bot.delivery import outbox
-from bot.services.alerts import alerts
 from bot.services.shared import chats as chats_service
 
 BASE = "a"
@@ -94,12 +94,12 @@ async def plan(session: AsyncSession, alert: Alert, default_language: str) -> Pl
                 payloads.setdefault(chat, payload or {})
                 if n == 0:
                     orphans += int(lost or 0)
-                if state == "sent" and ids:
+                if state == OutboxState.SENT and ids:
                     current[chat] = tuple(int(i) for i in ids)
                     pending.discard(chat)
-                elif state in ("queued", "sending") and chat not in current:
+                elif state in OUTBOX_LIVE and chat not in current:
                     pending.add(chat)
-        languages, _ = await alerts.languages(session, list(seen))
+        languages, _ = await chats_service.languages_and_zones(session, list(seen))
         for chat in sorted(seen):
             if chat not in current and chat not in pending:
                 unreached += 1 if line == BASE else 0
@@ -130,7 +130,7 @@ async def apply(session: AsyncSession, alert_id: int, now: datetime, render: Ren
     """Correct the alert's texts (or withdraw it, with a reason) and enqueue the change of every
     copy, in one transaction. None when the alert is not sent or already withdrawn."""
     alert = await session.get(Alert, alert_id)
-    if alert is None or alert.status != "sent" or alert.withdrawn_at is not None:
+    if alert is None or alert.status != AlertStatus.SENT or alert.withdrawn_at is not None:
         return None
     found = await plan(session, alert, default_language)
     number = (alert.corrections or 0) + 1

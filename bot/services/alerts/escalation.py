@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Alert, AlertAnswer, AlertTarget, Contact, Organisation, Person
+from bot.db.states import AlertStatus
 
 RESEND_KIND = "alerts.escalate"
 OVERDUE_KIND = "alerts.overdue"
@@ -72,6 +73,6 @@ async def silent_orgs(session: AsyncSession, alert_id: int) -> list[SilentOrg]:
 async def still_open(session: AsyncSession, alert_id: int) -> Alert | None:
     """The alert, if escalation still concerns it (sent, not withdrawn)."""
     alert = await session.get(Alert, alert_id)
-    if alert is None or alert.status != "sent" or not applies(alert):
+    if alert is None or alert.status != AlertStatus.SENT or not applies(alert):
         return None
     return alert

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Alert, Organisation, OutboxRow, Report
+from bot.db.states import AlertStatus
 from bot.services.alerts import alerts
 from bot.services.membership import membership
 from bot.services.safety.erasure_hooks import on_erase_org, on_forget_person, on_retention
@@ -69,7 +70,7 @@ async def draft_alert(session: AsyncSession, report_id: int, coordinator: int,
     existing = (await session.execute(
         Alert.__table__.select().where(Alert.report_id == report_id,
                                        Alert.composed_by == coordinator,
-                                       Alert.status == "draft"))).first()
+                                       Alert.status == AlertStatus.DRAFT))).first()
     if existing is not None:
         return await session.get(Alert, existing.id)
     body = report.text
@@ -117,7 +118,7 @@ async def erase_org(session: AsyncSession, org_id: int, now: datetime) -> None:
     fanouts = select(Report.fanout_id).where(Report.org_id == org_id,
                                              Report.fanout_id.is_not(None))
     await session.execute(delete(Alert).where(Alert.report_id.in_(own),
-                                              Alert.status == "draft"))
+                                              Alert.status == AlertStatus.DRAFT))
     await session.execute(update(Alert).where(Alert.report_id.in_(own)).values(report_id=None))
     await session.execute(delete(OutboxRow).where(OutboxRow.fanout_id.in_(fanouts)))
     await session.execute(delete(Report).where(Report.org_id == org_id))

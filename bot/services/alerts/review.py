@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Alert
+from bot.db.states import AlertStatus
 from bot.services.alerts import alerts
 from bot.services.membership import members_view
 
@@ -34,8 +35,8 @@ async def request(session: AsyncSession, alert_id: int, user_id: int,
     if alert is None or not alerts.ready(alert):
         return None
     won = await session.execute(update(Alert).where(Alert.id == alert_id,
-                                                    Alert.status == "draft")
-                                .values(status="review", updated_at=now))
+                                                    Alert.status == AlertStatus.DRAFT)
+                                .values(status=AlertStatus.REVIEW, updated_at=now))
     if not won.rowcount:
         return None
     await session.refresh(alert)
@@ -47,11 +48,11 @@ async def send_back(session: AsyncSession, alert_id: int, user_id: int,
     """Another coordinator does not approve: `review -> draft`, back to its composer. The
     composer cannot decide on their own alert either way."""
     alert = await session.get(Alert, alert_id)
-    if alert is None or alert.status != "review" or alert.composed_by == user_id:
+    if alert is None or alert.status != AlertStatus.REVIEW or alert.composed_by == user_id:
         return None
     won = await session.execute(update(Alert).where(Alert.id == alert_id,
-                                                    Alert.status == "review")
-                                .values(status="draft", updated_at=now))
+                                                    Alert.status == AlertStatus.REVIEW)
+                                .values(status=AlertStatus.DRAFT, updated_at=now))
     if not won.rowcount:
         return None
     await session.refresh(alert)

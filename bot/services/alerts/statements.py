@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Alert, AlertAnswer, AlertSignature, AlertTarget, Contact, Organisation
+from bot.db.states import AlertStatus
 from bot.db.upsert import insert_ignore
 from bot.numbers import whole_number
 from bot.services.safety.erasure_hooks import on_erase_org, on_forget_person, on_retention
@@ -71,7 +72,7 @@ async def check(session: AsyncSession, alert_id: int, user_id: int, now: datetim
     Only a contact signs (whatever chat the button was pressed in): the organisation is the
     presser's own, never the chat's."""
     alert = await session.get(Alert, alert_id)
-    if alert is None or alert.status != "sent" or not has_statement(alert):
+    if alert is None or alert.status != AlertStatus.SENT or not has_statement(alert):
         return Check(Can.INVALID)
     if alert.withdrawn_at is not None or (alert.sign_deadline is not None
                                           and now >= alert.sign_deadline):
@@ -149,7 +150,7 @@ class Signatures:
 
 async def signatures(session: AsyncSession, alert_id: int) -> Signatures | None:
     alert = await session.get(Alert, alert_id)
-    if alert is None or alert.status != "sent" or not has_statement(alert):
+    if alert is None or alert.status != AlertStatus.SENT or not has_statement(alert):
         return None
     rows = (await session.execute(
         select(AlertSignature.org_id, Organisation.name, AlertSignature.name,

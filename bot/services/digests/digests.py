@@ -37,6 +37,7 @@ from bot.db.models import (
     PollVote,
     ScheduledTask,
 )
+from bot.db.states import OUTBOX_LOST, AlertStatus, PollStatus
 from bot.db.upsert import insert_ignore
 from bot.scheduler import schedule
 from bot.services.safety.erasure_hooks import on_erase_org, on_forget_person
@@ -257,7 +258,7 @@ async def member_digest(session: AsyncSession, org_id: int, since: datetime,
     alerts = (await session.execute(
         select(Alert.id, Alert.title, Alert.severity, Alert.sent_at)
         .join(AlertTarget, AlertTarget.alert_id == Alert.id)
-        .where(AlertTarget.org_id == org_id, Alert.status == "sent",
+        .where(AlertTarget.org_id == org_id, Alert.status == AlertStatus.SENT,
                Alert.sent_at > since, Alert.sent_at <= until)
         .distinct().order_by(Alert.sent_at))).all()
     answers = dict((await session.execute(
@@ -269,7 +270,7 @@ async def member_digest(session: AsyncSession, org_id: int, since: datetime,
     open_polls = (await session.execute(
         select(Poll.id, Poll.question, Poll.closes_at)
         .join(PollCopy, PollCopy.poll_id == Poll.id)
-        .where(PollCopy.org_id == org_id, Poll.status == "open", Poll.closes_at > until)
+        .where(PollCopy.org_id == org_id, Poll.status == PollStatus.OPEN, Poll.closes_at > until)
         .distinct().order_by(Poll.closes_at))).all()
     latest: dict[int, list[int]] = {}
     for poll_id, choices in (await session.execute(
@@ -325,14 +326,14 @@ async def coordinator_digest(session: AsyncSession, since: datetime,
     digest = CoordinatorDigest(since=since, until=until)
     states = dict((await session.execute(
         select(OutboxRow.state, func.count())
-        .where(OutboxRow.state.in_(("failed", "unreachable")),
+        .where(OutboxRow.state.in_(OUTBOX_LOST),
                OutboxRow.updated_at > since, OutboxRow.updated_at <= until)
         .group_by(OutboxRow.state))).all())
     digest.failed, digest.unreachable = int(states.get("failed", 0)), int(
         states.get("unreachable", 0))
     digest.reasons = {str(r): int(n) for r, n in (await session.execute(
         select(OutboxRow.reason, func.count())
-        .where(OutboxRow.state.in_(("failed", "unreachable")),
+        .where(OutboxRow.state.in_(OUTBOX_LOST),
                OutboxRow.updated_at > since, OutboxRow.updated_at <= until)
         .group_by(OutboxRow.reason).order_by(func.count().desc()).limit(5))).all()}
     digest.unreachable_people = int((await session.execute(
@@ -358,7 +359,7 @@ async def coordinator_digest(session: AsyncSession, since: datetime,
 
     urgent = (await session.execute(
         select(Alert.id, Alert.title).where(
-            Alert.status == "sent", Alert.severity == "urgent", Alert.sent_at > since,
+            Alert.status == AlertStatus.SENT, Alert.severity == "urgent", Alert.sent_at > since,
             Alert.sent_at <= until).order_by(Alert.sent_at))).all()
     for alert_id, title in urgent:
         targets = {int(o) for o in (await session.execute(
@@ -380,7 +381,7 @@ async def weekly_answer_rates(session: AsyncSession, until: datetime
     alerts sent that week; None for a week without alerts."""
     start = until - timedelta(weeks=RATE_WEEKS)
     sent = (await session.execute(select(Alert.id, Alert.sent_at).where(
-        Alert.status == "sent", Alert.sent_at > start, Alert.sent_at <= until))).all()
+        Alert.status == AlertStatus.SENT, Alert.sent_at > start, Alert.sent_at <= until))).all()
     reached: dict[int, set[int]] = defaultdict(set)
     for alert_id, org_id in (await session.execute(
             select(AlertTarget.alert_id, AlertTarget.org_id)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import i18n
-from bot.db.models import Chat, Invitation, Organisation, OutboxRow, Person
+from bot.db.models import Invitation, Organisation, OutboxRow, Person
+from bot.db.states import OUTBOX_LIVE, OutboxState
 from bot.services.shared import roles
 
 
@@ -37,21 +37,6 @@ async def reachable_coordinators(session: AsyncSession, configured: tuple[int, .
         select(Person.id).where(Person.id.in_(everyone), Person.reachable.is_(True)))).scalars()
     reachable = set(found)
     return [c for c in everyone if c in reachable]
-
-
-async def language_of_chat(session: AsyncSession, chat_id: int, fallback: str) -> str:
-    """The language to write to a chat in: its own choice, else (private) the person's, else the
-    given fallback. Used for messages the bot writes first (approval requests, decisions)."""
-    chosen = (await session.execute(select(Chat.language).where(Chat.id == chat_id))).scalar()
-    if chosen:
-        return str(chosen)
-    if chat_id > 0:
-        code = (await session.execute(
-            select(Person.language_code).where(Person.id == chat_id))).scalar()
-        lang = i18n.normalise(code)
-        if lang:
-            return lang
-    return fallback
 
 
 async def set_approval_fanout(session: AsyncSession, org_id: int, fanout_id: int) -> None:
@@ -92,8 +77,8 @@ async def request_copies(session: AsyncSession, fanout_id: int) -> tuple[list[Co
         .where(OutboxRow.fanout_id == fanout_id))
     copies, on_the_way = [], 0
     for chat_id, ids, payload, state in rows.all():
-        if state in ("queued", "sending"):
+        if state in OUTBOX_LIVE:
             on_the_way += 1
-        elif state == "sent" and ids and payload and payload.get("text"):
+        elif state == OutboxState.SENT and ids and payload and payload.get("text"):
             copies.append(Copy(int(chat_id), int(ids[-1]), str(payload["text"])))
     return copies, on_the_way

@@ -25,7 +25,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
-    Chat,
     Contact,
     MemberChat,
     Organisation,
@@ -35,6 +34,7 @@ from bot.db.models import (
     PollCopy,
     PollVote,
 )
+from bot.db.states import PollStatus
 from bot.services.safety import erasure_hooks
 from bot.services.shared import chats
 from bot.services.shared import vocabulary as v
@@ -139,38 +139,33 @@ async def recipients(session: AsyncSession, audience: dict[str, Any]) -> list[Re
     ids = [o.id for o in orgs]
     if not ids:
         return []
-    groups: dict[int, list[tuple[int, str | None, str | None]]] = {}
+    groups: dict[int, list[int]] = {}
     rows = await session.execute(
-        select(MemberChat.org_id, MemberChat.chat_id, Chat.language, Chat.timezone)
-        .join(Chat, Chat.id == MemberChat.chat_id, isouter=True)
+        select(MemberChat.org_id, MemberChat.chat_id)
         .where(MemberChat.org_id.in_(ids), MemberChat.active.is_(True))
         .order_by(MemberChat.chat_id))
-    for org_id, chat_id, lang, tz in rows.all():
-        groups.setdefault(int(org_id), []).append((int(chat_id), lang, tz))
-    people: dict[int, list[tuple[int, str | None, str | None]]] = {}
+    for org_id, chat_id in rows.all():
+        groups.setdefault(int(org_id), []).append(int(chat_id))
+    people: dict[int, list[int]] = {}
     rows = await session.execute(
-        select(Contact.org_id, Contact.user_id, Chat.language, Chat.timezone,
-               Person.language_code)
+        select(Contact.org_id, Contact.user_id)
         .join(Person, Person.id == Contact.user_id)
-        .join(Chat, Chat.id == Contact.user_id, isouter=True)
         .where(Contact.org_id.in_(ids), Person.reachable.is_(True))
         .order_by(Contact.user_id))
-    for org_id, user_id, lang, tz, code in rows.all():
-        people.setdefault(int(org_id), []).append(
-            (int(user_id), lang or _lang(code), tz))
+    for org_id, user_id in rows.all():
+        people.setdefault(int(org_id), []).append(int(user_id))
+    every = sorted({c for found in (groups, people) for chats_of in found.values()
+                    for c in chats_of})
+    languages, zones = await chats.languages_and_zones(session, every)
     found: dict[int, Recipient] = {}
     for org in orgs:
         chats_of = groups.get(org.id)
         private = not chats_of
-        for chat_id, lang, tz in (chats_of or people.get(org.id, [])):
+        for chat_id in (chats_of or people.get(org.id, [])):
             found.setdefault(chat_id, Recipient(chat_id, org.id, private,
-                                                lang or org.language, tz))
+                                                languages.get(chat_id) or org.language,
+                                                zones.get(chat_id)))
     return list(found.values())
-
-
-def _lang(code: str | None) -> str | None:
-    base = (code or "").split("-", 1)[0].lower()
-    return base if base in v.LANGUAGES else None
 
 
 async def create(session: AsyncSession, draft: Draft, creator: int,
@@ -183,7 +178,7 @@ async def create(session: AsyncSession, draft: Draft, creator: int,
     reached = await recipients(session, audience)
     poll = Poll(question=draft.question, options=list(draft.options), kind=draft.kind,
                 counting=draft.counting, allies_count=draft.allies_count, audience=audience,
-                status="open", created_by=creator, created_at=now, closes_at=closes,
+                status=PollStatus.OPEN, created_by=creator, created_at=now, closes_at=closes,
                 reached_orgs=len({r.org_id for r in reached}))
     session.add(poll)
     await session.flush()
@@ -209,7 +204,7 @@ async def recent(session: AsyncSession, limit: int = 10,
                  closed_only: bool = False) -> list[Poll]:
     query = select(Poll).order_by(Poll.id.desc()).limit(limit)
     if closed_only:
-        query = query.where(Poll.status == "closed")
+        query = query.where(Poll.status == PollStatus.CLOSED)
     return list((await session.execute(query)).scalars())
 
 
@@ -373,8 +368,8 @@ async def close(session: AsyncSession, poll_id: int, now: datetime,
                 result: dict[str, Any]) -> bool:
     """Mark the poll closed with its counted result; False if it already was (a re-run)."""
     done = await session.execute(
-        update(Poll).where(Poll.id == poll_id, Poll.status == "open")
-        .values(status="closed", closed_at=now, result=result))
+        update(Poll).where(Poll.id == poll_id, Poll.status == PollStatus.OPEN)
+        .values(status=PollStatus.CLOSED, closed_at=now, result=result))
     return bool(done.rowcount)
 
 
@@ -485,15 +480,16 @@ class Audience:
 
 
 async def audience_chats(session: AsyncSession, poll_id: int) -> list[Audience]:
-    """Every chat that got a copy of the poll, with its settings, in one query."""
-    rows = await session.execute(
-        select(PollCopy.chat_id, PollCopy.org_id, Chat.language, Chat.timezone,
-               Person.language_code, Organisation.language, Organisation.areas,
+    """Every chat that got a copy of the poll, with its settings (the chats' languages as every
+    capability reads them: `chats.languages_and_zones`)."""
+    rows = (await session.execute(
+        select(PollCopy.chat_id, PollCopy.org_id, Organisation.language, Organisation.areas,
                Organisation.scope)
-        .join(Chat, Chat.id == PollCopy.chat_id, isouter=True)
-        .join(Person, Person.id == PollCopy.chat_id, isouter=True)
         .join(Organisation, Organisation.id == PollCopy.org_id, isouter=True)
-        .where(PollCopy.poll_id == poll_id).order_by(PollCopy.id))
-    return [Audience(int(chat_id), lang or _lang(code) or org_lang, tz,
-                     int(org_id) if org_id is not None else None, list(areas or []), scope)
-            for chat_id, org_id, lang, tz, code, org_lang, areas, scope in rows.all()]
+        .where(PollCopy.poll_id == poll_id).order_by(PollCopy.id))).all()
+    languages, zones = await chats.languages_and_zones(
+        session, [int(row[0]) for row in rows])
+    return [Audience(int(chat_id), languages.get(int(chat_id)) or org_lang,
+                     zones.get(int(chat_id)), int(org_id) if org_id is not None else None,
+                     list(areas or []), scope)
+            for chat_id, org_id, org_lang, areas, scope in rows]

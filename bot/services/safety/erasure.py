@@ -36,11 +36,12 @@ from bot.db.models import (
     ScheduledTask,
     SentMessage,
 )
+from bot.db.states import OUTBOX_FINAL, OutboxState
 from bot.db.upsert import insert_ignore
 from bot.numbers import is_whole_number
-from bot.services.membership.approvals import language_of_chat
 from bot.services.safety.erasure_hooks import ORG_HOOKS, PERSON_HOOKS, RETENTION_HOOKS
 from bot.services.safety.safety import DELETABLE_FOR
+from bot.services.shared import chats as chats_service
 
 EXITED = "orgs_exited"
 ERASED = "[…]"
@@ -260,7 +261,7 @@ async def exit_org(session: AsyncSession, org_id: int, now: datetime,
     chats = [*groups, *contacts]
     since = now - DELETABLE_FOR
     exited = Exited(org_id=org_id, groups=groups, protected=bool(org.low_profile),
-                    contacts=[(c, await language_of_chat(session, c, "") or None)
+                    contacts=[(c, await chats_service.language_of(session, c, "") or None)
                               for c in contacts])
     recent = await session.execute(
         select(SentMessage.chat_id, SentMessage.message_id)
@@ -268,7 +269,7 @@ async def exit_org(session: AsyncSession, org_id: int, now: datetime,
     exited.deletions += [(int(c), int(m)) for c, m in recent.all()]
     copies = await session.execute(
         select(OutboxRow.chat_id, OutboxRow.message_ids)
-        .where(OutboxRow.chat_id.in_(chats), OutboxRow.state == "sent",
+        .where(OutboxRow.chat_id.in_(chats), OutboxRow.state == OutboxState.SENT,
                OutboxRow.deleted_at.is_(None), OutboxRow.updated_at > since))
     exited.deletions += [(int(c), int(m)) for c, ids in copies.all() for m in (ids or [])]
 
@@ -311,7 +312,7 @@ async def purge_retained(session: AsyncSession, now: datetime, retention_days: i
     old_fanouts = select(Fanout.id).where(Fanout.created_at < cutoff)
     result = await session.execute(delete(OutboxRow).where(
         OutboxRow.fanout_id.in_(old_fanouts),
-        OutboxRow.state.in_(("sent", "failed", "unreachable"))))
+        OutboxRow.state.in_(OUTBOX_FINAL)))
     purged += int(result.rowcount or 0)  # type: ignore[attr-defined]
     # The fan-out row stays (its totals are anonymous counts; capabilities point at it) without
     # the chat that followed its progress.

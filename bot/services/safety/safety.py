@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.low_profile import LIVE_STATUSES
 from bot.db.low_profile import protected_chats as protected_chats  # for handlers
 from bot.db.models import Contact, MemberChat, Organisation, OutboxRow, Person, SentMessage
+from bot.db.states import OutboxState
 from bot.services.membership.membership import audit
+from bot.services.shared import chats as chats_service
 
 # Telegram lets a bot delete its messages for 48 hours; choices stay under that with a margin.
 MIN_DELETE_HOURS, MAX_DELETE_HOURS = 1, 47
@@ -172,7 +174,7 @@ async def missed_deletions(session: AsyncSession, now: datetime, chats: dict[int
     if chats:
         rows = (await session.execute(
             select(OutboxRow.id, OutboxRow.chat_id, OutboxRow.message_ids, OutboxRow.updated_at)
-            .where(OutboxRow.chat_id.in_(list(chats)), OutboxRow.state == "sent",
+            .where(OutboxRow.chat_id.in_(list(chats)), OutboxRow.state == OutboxState.SENT,
                    OutboxRow.deleted_at.is_(None), OutboxRow.updated_at <= now - DELETABLE_FOR)
             .limit(limit))).all()
         for row_id, chat_id, ids, at in rows:
@@ -191,10 +193,11 @@ async def contacts_to_tell(session: AsyncSession, chat_ids: Iterable[int]
         policy = await chat_policy(session, chat_id)
         if policy.org_id is None:
             continue
-        rows = (await session.execute(
-            select(Contact.user_id, Person.language_code).join(Person, Person.id == Contact.user_id)
-            .where(Contact.org_id == policy.org_id, Person.reachable.is_(True)))).all()
-        found[chat_id] = [(int(u), lang) for u, lang in rows]
+        people = [int(u) for u in (await session.execute(
+            select(Contact.user_id).join(Person, Person.id == Contact.user_id)
+            .where(Contact.org_id == policy.org_id, Person.reachable.is_(True)))).scalars()]
+        languages, _ = await chats_service.languages_and_zones(session, people)
+        found[chat_id] = [(u, languages.get(u)) for u in people]
     return found
 
 
@@ -211,7 +214,7 @@ async def due_outbox_deletions(session: AsyncSession, now: datetime, chats: dict
         return []
     rows = await session.execute(
         select(OutboxRow.id, OutboxRow.chat_id, OutboxRow.message_ids, OutboxRow.updated_at)
-        .where(OutboxRow.chat_id.in_(list(chats)), OutboxRow.state == "sent",
+        .where(OutboxRow.chat_id.in_(list(chats)), OutboxRow.state == OutboxState.SENT,
                OutboxRow.deleted_at.is_(None), OutboxRow.updated_at > now - DELETABLE_FOR)
         .order_by(OutboxRow.id))
     due = [(int(i), int(c), list(ids or [])) for i, c, ids, at in rows.all()

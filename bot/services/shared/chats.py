@@ -1,4 +1,10 @@
-"""Chats the bot is in, and each chat's own language and time zone."""
+"""Chats the bot is in, and each chat's own language and time zone.
+
+The one place the rule for the language a chat is written in lives (rule L): the chat's own
+choice, else, in a private chat, the person's Telegram language, else the caller's fallback (the
+organisation's language, the default). Every capability asks `languages_and_zones` (many chats,
+one query a chunk) or `language_of` (one chat).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import Database
 from bot.db.models import Chat, Conversation, MemberChat, OutboxRow, Person
+from bot.db.states import OUTBOX_LIVE
 from bot.db.upsert import insert_ignore
-from bot.i18n import CHOICES
+from bot.i18n import CHOICES, normalise
 
 # (model, chat-id column, condition limiting which rows move) for every table that names a chat.
 CHAT_REFERENCES: list[tuple[Any, str, Any]] = [
-    (OutboxRow, "chat_id", OutboxRow.state.in_(("queued", "sending"))),
+    (OutboxRow, "chat_id", OutboxRow.state.in_(OUTBOX_LIVE)),
     (Conversation, "chat_id", None),
     (MemberChat, "chat_id", None),
 ]
@@ -43,6 +50,37 @@ async def chat_settings(session: AsyncSession, chat_id: int) -> ChatSettings:
         await session.execute(select(Chat.language, Chat.timezone).where(Chat.id == chat_id))
     ).one_or_none()
     return ChatSettings(language=row[0], timezone=row[1]) if row else ChatSettings(None, None)
+
+
+async def languages_and_zones(session: AsyncSession, chat_ids: list[int]
+                              ) -> tuple[dict[int, str], dict[int, str]]:
+    """Each chat's own language choice, else (private) its person's Telegram language, and each
+    chat's own time zone; a chat with neither is absent, so the caller's fallback applies."""
+    found: dict[int, str] = {}
+    zones: dict[int, str] = {}
+    for start in range(0, len(chat_ids), 900):
+        chunk = chat_ids[start:start + 900]
+        for chat_id, lang, zone in (await session.execute(
+                select(Chat.id, Chat.language, Chat.timezone).where(Chat.id.in_(chunk)))).all():
+            if lang:
+                found[int(chat_id)] = str(lang)
+            if zone:
+                zones[int(chat_id)] = str(zone)
+        private = [c for c in chunk if c > 0 and c not in found]
+        if private:
+            for person, code in (await session.execute(
+                    select(Person.id, Person.language_code).where(Person.id.in_(private)))).all():
+                lang = normalise(code)
+                if lang:
+                    found[int(person)] = lang
+    return found, zones
+
+
+async def language_of(session: AsyncSession, chat_id: int, fallback: str) -> str:
+    """The language to write to one chat in (the rule above), for messages the bot writes first:
+    approval requests, decisions, relays, a last message."""
+    found, _ = await languages_and_zones(session, [chat_id])
+    return found.get(chat_id, fallback)
 
 
 async def set_language(

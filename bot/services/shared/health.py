@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Organisation, OutboxRow, SavedUpdate, ScheduledTask
+from bot.db.states import OUTBOX_LIVE, OUTBOX_LOST
 
 # Past these, something is stuck: a queued copy waiting 5 minutes when Telegram allows 30 a
 # second, or scheduled work 2 minutes late when the sweeper runs every few seconds.
@@ -69,16 +70,16 @@ async def status(session: AsyncSession, now: datetime) -> Status:
     day_ago = now - timedelta(days=1)
     recent = dict((await session.execute(
         select(OutboxRow.state, func.count())
-        .where(OutboxRow.state.in_(("failed", "unreachable")), OutboxRow.updated_at >= day_ago)
+        .where(OutboxRow.state.in_(OUTBOX_LOST), OutboxRow.updated_at >= day_ago)
         .group_by(OutboxRow.state))).all())
     reasons = dict((await session.execute(
         select(OutboxRow.reason, func.count())
-        .where(OutboxRow.state.in_(("failed", "unreachable")), OutboxRow.updated_at >= day_ago)
+        .where(OutboxRow.state.in_(OUTBOX_LOST), OutboxRow.updated_at >= day_ago)
         .group_by(OutboxRow.reason))).all())
     # Waiting to go: queued, or sending and due again (a retry); its age from when it was due.
     oldest_queued = (await session.execute(
         select(func.min(OutboxRow.next_attempt_at))
-        .where(OutboxRow.state.in_(("queued", "sending")), OutboxRow.next_attempt_at <= now)
+        .where(OutboxRow.state.in_(OUTBOX_LIVE), OutboxRow.next_attempt_at <= now)
     )).scalar()
     oldest_due = (await session.execute(
         select(func.min(ScheduledTask.due_at))

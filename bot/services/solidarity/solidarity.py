@@ -29,7 +29,6 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import i18n
 from bot.db.models import (
     Alert,
     AlertAnswer,
@@ -44,6 +43,7 @@ from bot.db.models import (
     Organisation,
     Person,
 )
+from bot.db.states import AlertStatus
 from bot.db.upsert import insert_ignore
 from bot.delivery import outbox
 from bot.scheduler import schedule
@@ -100,7 +100,7 @@ async def recent_alerts(session: AsyncSession, now: datetime, org_id: int,
     month that reached it. Why only those: an alert's title is for the organisations it was
     sent to; offering every title would show one member what the coalition told others."""
     rows = (await session.execute(
-        select(Alert.id, Alert.title).where(Alert.status == "sent",
+        select(Alert.id, Alert.title).where(Alert.status == AlertStatus.SENT,
                                             Alert.sent_at >= now - timedelta(days=days),
                                             _reached(org_id))
         .order_by(Alert.sent_at.desc(), Alert.id.desc()).limit(RECENT_ALERTS))).all()
@@ -111,7 +111,7 @@ async def alert_for_request(session: AsyncSession, alert_id: int, org_id: int) -
     """The alert a request names, if it was sent and reached the organisation (a forged
     press may name any number)."""
     found = (await session.execute(select(Alert.id).where(
-        Alert.id == alert_id, Alert.status == "sent", _reached(org_id)))).scalar()
+        Alert.id == alert_id, Alert.status == AlertStatus.SENT, _reached(org_id)))).scalar()
     return int(found) if found is not None else None
 
 
@@ -163,30 +163,6 @@ async def offering_orgs(session: AsyncSession, capacity: str,
     return sorted(orgs, key=lambda o: (closeness(asker, o), o.id))
 
 
-async def chat_languages(session: AsyncSession,
-                         chat_ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
-    """Each chat's own language choice, else (private) its person's Telegram language; and each
-    chat's own time zone."""
-    found: dict[int, str] = {}
-    zones: dict[int, str] = {}
-    for start in range(0, len(chat_ids), 900):
-        chunk = chat_ids[start:start + 900]
-        for chat_id, lang, zone in (await session.execute(
-                select(Chat.id, Chat.language, Chat.timezone).where(Chat.id.in_(chunk)))).all():
-            if lang:
-                found[int(chat_id)] = str(lang)
-            if zone:
-                zones[int(chat_id)] = str(zone)
-        private = [c for c in chunk if c > 0 and c not in found]
-        if private:
-            for person, code in (await session.execute(
-                    select(Person.id, Person.language_code).where(Person.id.in_(private)))).all():
-                lang = i18n.normalise(code)
-                if lang:
-                    found[int(person)] = lang
-    return found, zones
-
-
 async def targets_for(session: AsyncSession, capacity: str, asker: Organisation,
                       default_language: str) -> list[Target]:
     """Every chat of every organisation that offers the capacity, closest organisations first.
@@ -217,7 +193,7 @@ async def targets_for(session: AsyncSession, capacity: str, asker: Organisation,
     for org in orgs:
         for chat_id in groups.get(org.id) or contacts.get(org.id) or []:
             pairs.append((org, chat_id))
-    languages, zones = await chat_languages(session, [c for _, c in pairs])
+    languages, zones = await chats_service.languages_and_zones(session, [c for _, c in pairs])
     found: list[Target] = []
     seen: set[int] = set()
     for org, chat_id in pairs:
