@@ -275,7 +275,6 @@ async def load(where: Here) -> tuple[Flow, Action] | None:
                                       where.user_id)
         if item is None:
             return None
-        session.expunge(item)
     return Flow(state.step, item.id, bool(state.data.get("editing"))), item
 
 
@@ -286,8 +285,6 @@ async def save(where: Here, flow: Flow, **values: object) -> Action | None:
         if item is None:
             return None
         await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
-        await session.flush()
-        session.expunge(item)
     return item
 
 
@@ -341,7 +338,6 @@ async def action_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         item = await actions.new_draft(session, where.user_id, where.timezone, now)
         flow = Flow("title", item.id)
         await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
-        session.expunge(item)
     log.info("actions.compose_started action=%d", item.id)
     await ask(update, where, flow, item)
 

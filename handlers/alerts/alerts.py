@@ -291,7 +291,6 @@ async def load(where: Here) -> tuple[Flow, Alert] | None:
         alert = await alerts.draft_of(session, int(state.data.get("alert") or 0), where.user_id)
         if alert is None:
             return None
-        session.expunge(alert)
     return Flow(state.step, alert.id, bool(state.data.get("editing"))), alert
 
 
@@ -303,8 +302,6 @@ async def save(where: Here, flow: Flow, **values: object) -> Alert | None:
         if alert is None:
             return None
         await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
-        await session.flush()
-        session.expunge(alert)
     return alert
 
 
@@ -367,7 +364,6 @@ async def alert_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         alert = await alerts.new_draft(session, where.user_id, now)
         flow = Flow("title", alert.id)
         await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
-        session.expunge(alert)
     log.info("alerts.compose_started alert=%d", alert.id)
     await ask(update, where, flow, alert)
 
@@ -382,7 +378,6 @@ async def open_prefilled(update: Update, where: Here, alert_id: int) -> None:
         if alert is None:
             return
         await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
-        session.expunge(alert)
     await ask(update, where, flow, alert)
 
 

@@ -282,7 +282,6 @@ async def confirm(update: Update, where: Here, state: conversations.State) -> No
         if alert is None:
             return
         found = await corrections.plan(session, alert, settings.default_language)
-        session.expunge(alert)
     alert = preview_alert(alert, state, where.rt.clock.now())
     withdraw = state.data.get("mode") == "withdraw"
     text = (withdrawn_text(alert, where.language, where.timezone) if withdraw

@@ -190,8 +190,7 @@ def coordinators_kind(rt: Runtime) -> TaskKind:
                 session, settings.coordinator_ids, settings.coordination_chat_id)
             texts, photos, charts = [], [], {}
             for recipient in recipients:
-                lang = (recipient.language if recipient.language == "both"
-                        else i18n.normalise(recipient.language) or settings.default_language)
+                lang = recipient.language or settings.default_language
                 texts.append(outbox.Outgoing(recipient.chat_id, text=i18n.render(
                     lang, zone, render.coordinator_text(found))))  # type: ignore[arg-type]
                 first = "es" if lang == "both" else lang

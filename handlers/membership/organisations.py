@@ -612,8 +612,7 @@ async def remove_contact_button(update: Update, context: ContextTypes.DEFAULT_TY
                 rt.settings.coordination_chat_id)
             notices = []
             for r in recipients:
-                lang = (i18n.normalise(r.language) or (r.language if r.language == "both" else None)
-                        or rt.settings.default_language)
+                lang = r.language or rt.settings.default_language
                 who = i18n.render(lang, rt.settings.timezone,
                                   lambda t: _person(t, pressed.user_id, names))
                 notices.append(Outgoing(chat_id=r.chat_id, text=i18n.render(
@@ -692,8 +691,7 @@ async def leave_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             session, rt.settings.coordinator_ids, rt.settings.coordination_chat_id)
         notice = _left_notice(org.id, org.name)
         notices = [Outgoing(chat_id=r.chat_id, text=i18n.render(
-            i18n.normalise(r.language) or (r.language if r.language == "both" else None)
-            or rt.settings.default_language, rt.settings.timezone, notice))
+            r.language or rt.settings.default_language, rt.settings.timezone, notice))
             for r in recipients]
         left = await members_view.leave(session, org.id, where.user_id, rt.clock.now(), notices)
     if left:

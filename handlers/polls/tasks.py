@@ -28,7 +28,7 @@ from bot.delivery import outbox
 from bot.runtime import Runtime
 from bot.scheduler import Due, TaskKind, schedule
 from bot.services.membership import members_view
-from bot.services.polls import polls, results
+from bot.services.polls import closing, polls
 from bot.services.safety import safety
 from handlers.polls import render
 from handlers.polls.polls import TRACE_EVERY, PollInfo
@@ -157,14 +157,10 @@ def close_kind(rt: Runtime) -> TaskKind:
         await stop_copies(rt, poll_id)
         now = rt.clock.now()
         async with rt.db.transaction() as session:
-            poll = await polls.get(session, poll_id)
-            assert poll is not None
-            await polls.attribute_late(session, poll_id)
-            await session.flush()
-            result = await results.tally(session, poll)
-            if not await polls.close(session, poll_id, now, result.to_json()):
+            closed = await closing.close_and_count(session, poll_id, now)
+            if closed is None:
                 return
-            await session.refresh(poll)
+            poll, result = closed
             texts, photos = [], []
             charts: dict[str, str] = {}
             chats = await polls.audience_chats(session, poll_id)
@@ -191,8 +187,7 @@ def close_kind(rt: Runtime) -> TaskKind:
                 session, settings.coordinator_ids, settings.coordination_chat_id)
             told = set()
             for recipient in coordinators:
-                lang = (recipient.language if recipient.language in i18n.CHOICES
-                        else i18n.normalise(recipient.language) or settings.default_language)
+                lang = recipient.language or settings.default_language
                 add(recipient.chat_id, lang, settings.timezone, True, None, None)
                 told.add(recipient.chat_id)
             for chat in chats:

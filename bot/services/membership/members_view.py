@@ -21,7 +21,7 @@ from bot.delivery import outbox
 from bot.numbers import whole_number
 from bot.services.membership import membership
 from bot.services.shared import vocabulary as v
-from bot.services.shared.chats import chat_settings
+from bot.services.shared.chats import chat_settings, languages_and_zones
 from bot.services.shared.roles import ANONYMOUS_ADMIN_ID, coordinator_ids_all
 from bot.services.shared.spreadsheet import csv_file
 
@@ -204,7 +204,8 @@ async def leave(session: AsyncSession, org_id: int, actor: int, now: datetime,
 
 @dataclass(frozen=True)
 class Recipient:
-    """A chat coordinators are told things in, with the language to tell them in."""
+    """A chat coordinators are told things in, with the language to tell them in (`es`, `en`,
+    `both`; None: the chat chose none and its person's is unknown, so the default applies)."""
 
     chat_id: int
     language: str | None
@@ -214,16 +215,13 @@ async def coordination_recipients(session: AsyncSession, configured: tuple[int, 
                                   coordination_chat: int | None) -> list[Recipient]:
     """The coordination group when there is one, else every reachable coordinator (rule P)."""
     if coordination_chat is not None:
-        return [Recipient(coordination_chat, (await chat_settings(session, coordination_chat))
-                          .language)]
-    ids = await coordinator_ids_all(session, configured)
-    people = (await session.execute(select(Person).where(Person.id.in_(ids),
-                                                         Person.reachable.is_(True)))).scalars()
-    found = []
-    for person in people:
-        chosen = (await chat_settings(session, person.id)).language
-        found.append(Recipient(person.id, chosen or person.language_code))
-    return sorted(found, key=lambda r: r.chat_id)
+        chats = [coordination_chat]
+    else:
+        ids = await coordinator_ids_all(session, configured)
+        chats = sorted(int(p) for p in (await session.execute(select(Person.id).where(
+            Person.id.in_(ids), Person.reachable.is_(True)))).scalars())
+    languages, _ = await languages_and_zones(session, chats)
+    return [Recipient(chat, languages.get(chat)) for chat in chats]
 
 
 # -- coordinators' view of the members -------------------------------------------------------
