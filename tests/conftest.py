@@ -159,6 +159,9 @@ async def emu(request: pytest.FixtureRequest,
         assert emulator.parse_errors == [], (
             f"Telegram could not parse {len(emulator.parse_errors)} message(s): user text reached "
             f"HTML unescaped ({emulator.parse_errors[:3]})")
+        assert emulator.wasted_requests == [], (
+            f"Telegram refused {len(emulator.wasted_requests)} request(s) that changed nothing or "
+            f"came too late: {emulator.wasted_requests[:3]}")
 
 
 class ErrorRecords(logging.Handler):

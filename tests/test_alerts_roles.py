@@ -62,7 +62,7 @@ async def test_non_coordinators_are_refused_and_nothing_changes(emu: Emulator,
             await emu.wait_for(lambda q=q: q.answered)
             assert q.answer_text == ONLY[lang], (label, lang)
     # composer steps pressed by others: refused too
-    for data in ("v1:alc:severity:urgent", "v1:alt:topics:tax", "v1:ald:topics",
+    for data in ("v1:gc:alert:severity:urgent", "v1:gt:alert:topics:tax", "v1:gd:alert:topics",
                  f"v1:als:{alert.id}", f"v1:alap:{alert.id}", f"v1:alrj:{alert.id}",
                  f"v1:alfc:{alert.id}", f"v1:alfn:{alert.id}", "v1:alfd:body_es",
                  f"v1:assv:{alert.id}"):

@@ -157,3 +157,19 @@ def test_each_capability_has_one_folder_in_each_layer_and_one_contract() -> None
     loose = sorted(p.name for base in (ROOT / "handlers", ROOT / "bot" / "services")
                    for p in base.glob("*.py") if p.name != "__init__.py")
     assert loose == [], f"modules outside a capability folder: {loose}"
+
+
+def test_files_reach_a_chat_only_through_the_reply_helpers() -> None:
+    """A photo or document sent by hand would skip the chat's policy (protected, recorded for
+    the low-profile deletion); `handlers/shared/common.py` is the one place that sends them
+    outside the outbox (issue 23, item 5)."""
+    senders = {"send_photo", "send_document", "send_video", "send_audio", "send_animation",
+               "send_voice", "send_media_group"}
+    wrong = []
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        if path == ROOT / "handlers" / "shared" / "common.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in senders:
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.attr}")
+    assert wrong == [], wrong

@@ -72,7 +72,8 @@ async def test_poll_buttons_refused_to_every_other_role(emu: Emulator, make_bot)
     w = await world(emu, make_bot)
     # the coordinator composes a poll up to its preview, then others press its buttons
     await ask(emu, w.coord, "/poll")
-    for data in ("v1:pd:s", "v1:pd:e", "v1:pd:x", "v1:pc:kind:single", "v1:pc:audience:all"):
+    for data in ("v1:pd", "v1:ge:poll:0", "v1:gx:poll:0", "v1:gc:poll:kind:single",
+                 "v1:gc:poll:audience:all"):
         await press_refused(emu, w, w.ana, emu.private_chat(w.ana), data, ONLY_COORD["es"])
         await press_refused(emu, w, w.sam, emu.private_chat(w.sam), data, ONLY_COORD["en"])
         await press_refused(emu, w, w.gil, w.grp, data, ONLY_COORD["en"])

@@ -170,6 +170,12 @@ class Emulator:
         return self.world.callback_answers
 
     @property
+    def wasted_requests(self) -> list[str]:
+        """Telegram's "message is not modified" and "query is too old" answers so far: an edit
+        that changed nothing, a callback query answered twice or after its life."""
+        return self.world.wasted_requests
+
+    @property
     def parse_errors(self) -> list[str]:
         """Telegram's "can't parse entities" answers so far (each a message nobody received)."""
         return self.world.parse_errors

@@ -314,6 +314,7 @@ class World:
         # Every "can't parse entities" Telegram answered: a message the bot built with a raw '<'
         # or '&' in it (a member's name, say) that nobody received. Tests assert there is none.
         self.parse_errors: list[str] = []
+        self.wasted_requests: list[str] = []  # "message is not modified", "query is too old"
         self.files: dict[str, EFile] = {}
         self.files_by_path: dict[str, EFile] = {}
         self.file_by_unique: dict[str, EFile] = {}

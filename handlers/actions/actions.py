@@ -17,14 +17,12 @@ import logging
 from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot import i18n
 from bot.db.models import Action
 from bot.i18n import Text
 from bot.services.actions import actions
-from bot.services.safety import safety
 from bot.services.shared import conversations
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
@@ -37,97 +35,25 @@ from handlers.actions.copies import (
     moved_copy,
 )
 from handlers.shared import counts
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
-from handlers.shared.common import Here, anonymous_refusal, here, reply
+from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_document
+from handlers.shared.guided import Composer, Kind, Refuse, RowDrafts, Step, stale
 from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
 
 FLOW = "action"
 MOVE_FLOW = "action_move"
-ORDER = ("title", "description", "kind", "when", "place", "audience", "kinds", "topics", "regions",
-         "offsets", "preview")
-TEXT_STEPS = ("title", "description", "when", "place", "regions")
-CHOICE_STEPS = ("kind", "audience")
-TOGGLE_STEPS = ("kinds", "topics", "offsets")
-SKIP_STEPS = ("description", "place", "regions", "kinds", "topics", "offsets")
-EDITABLE = ("title", "description", "kind", "when", "place", "audience", "topics", "regions",
-            "offsets")
-FIELD_LABEL = {
-    "title": i18n.N_("Title"),
-    "description": i18n.N_("Description"),
-    "kind": i18n.N_("Kind"),
-    "when": i18n.N_("Date and time"),
-    "place": i18n.N_("Place"),
-    "audience": i18n.N_("Audience"),
-    "topics": i18n.N_("Topics"),
-    "regions": i18n.N_("Regions"),
-    "offsets": i18n.N_("Reminders"),
-}
 REGIONS = frozenset({*v.MX_STATES, *v.LATAM})
 
 
-# --- button data --------------------------------------------------------------------------------
-
-@action("acc")
-@dataclasses.dataclass(frozen=True)
-class ActionChoice:
-    step: str
-    value: str
-
-    def valid(self) -> bool:
-        return self.step in CHOICE_STEPS and 0 < len(self.value) <= 12
-
-
-@action("act")
-@dataclasses.dataclass(frozen=True)
-class ActionToggle:
-    step: str
-    value: str
-
-    def valid(self) -> bool:
-        return self.step in TOGGLE_STEPS and 0 < len(self.value) <= 24
-
-
-@action("acd")
-@dataclasses.dataclass(frozen=True)
-class ActionDone:
-    """Done or Skip on an optional step or a step of toggles."""
-
-    step: str
-
-    def valid(self) -> bool:
-        return self.step in SKIP_STEPS
-
+# --- button data (the composer's own buttons come from the guided-flow kit) ----------------------
 
 @action("aca")
 @dataclasses.dataclass(frozen=True)
 class ActionAnnounce:
     action: int
-
-
-@action("acx")
-@dataclasses.dataclass(frozen=True)
-class ActionDiscard:
-    action: int
-
-
-@action("ace")
-@dataclasses.dataclass(frozen=True)
-class ActionEdit:
-    action: int
-
-
-@action("acf")
-@dataclasses.dataclass(frozen=True)
-class ActionField:
-    """Which part of the draft to change (from the Edit menu)."""
-
-    field: str
-
-    def valid(self) -> bool:
-        return self.field in EDITABLE
 
 
 @action("acm")
@@ -150,39 +76,8 @@ class ActionCancelYes:
 
 # --- texts ----------------------------------------------------------------------------------------
 
-def only_coordinators(t: Text) -> str:
-    return t.tr("Only coordinators can do this.")
-
-
 def private_only(t: Text) -> str:
     return t.tr("Please compose actions in your private chat with me.")
-
-
-def question(t: Text, name: str) -> str:
-    if name == "title":
-        return t.tr("<b>New advocacy action.</b> What is its title? (one line, up to 200 "
-                    "characters; /cancel to stop)")
-    if name == "description":
-        return t.tr("Describe it in a message (what, why, what organisations should do), or "
-                    "press Skip.")
-    if name == "kind":
-        return t.tr("What kind of action is it?")
-    if name == "when":
-        return t.tr("When does it start? Write the date and time in your time zone ({zone}), as "
-                    "2026-12-31 18:00.", zone=t.timezone)
-    if name == "place":
-        return t.tr("Where? Send the place or a link, or press Skip.")
-    if name == "audience":
-        return t.tr("Who should be invited?")
-    if name == "kinds":
-        return t.tr("Which kinds of organisation? Choose one or more, then press Done.")
-    if name == "topics":
-        return t.tr("Which topics does it concern? Organisations following one of them are "
-                    "invited; choose none to reach every topic. Then press Done.")
-    if name == "regions":
-        return t.tr("Which regions? Send codes separated by spaces (states like MX-JAL, countries "
-                    "like MX or GT), or press Skip to reach everywhere.")
-    return t.tr("When should I remind the invited organisations? Choose, then press Done.")
 
 
 def when_problem(t: Text, problem: actions.When, zone: str) -> str:
@@ -194,317 +89,107 @@ def when_problem(t: Text, problem: actions.When, zone: str) -> str:
     return t.tr("I could not read a date and time there. Write it as 2026-12-31 18:00.")
 
 
-def options(t: Text, name: str) -> list[tuple[str, str]]:
-    if name == "kind":
-        return [(k, t.tr(label)) for k, label in r.KIND.items()]
-    if name == "audience":
-        return [(k, t.tr(label)) for k, label in r.AUDIENCE.items()]
-    if name == "kinds":
-        return [(k, t.tr(label)) for k, label in v.KINDS.items()]
-    if name == "topics":
-        return [(k, t.tr(label)) for k, label in v.TOPICS.items()]
-    if name == "offsets":
-        return [(str(m), r.offset_label(t, m)) for m in actions.OFFSET_CHOICES]
-    return []
+# --- the composer, as its steps ------------------------------------------------------------------
+
+def _title(where: Here, text: str, item: Action) -> dict[str, object] | Refuse:
+    title = actions.clean_title(text)
+    if title is None:
+        return Refuse(lambda t: t.tr(
+            "That title cannot be used: one line of up to 200 characters, not starting with "
+            "“/”."))
+    return {"title": title}
 
 
-def chosen(name: str, item: Action) -> list[str]:
-    if name in ("kinds", "topics"):
-        return list(getattr(item, name) or [])
-    if name == "offsets":
-        return [str(m) for m in item.offsets or []]
-    return []
+def _text(name: str, limit: int) -> Callable[[Here, str, Action], dict[str, object] | Refuse]:
+    def parse(where: Here, text: str, item: Action) -> dict[str, object] | Refuse:
+        value = actions.clean_text(text, limit)
+        if value is None:
+            return Refuse(lambda t: t.tr("That text cannot be used: up to {n} characters.",
+                                         n=t.number(limit)))
+        return {name: value}
+
+    return parse
 
 
-def keyboard(where: Here, name: str, item: Action) -> InlineKeyboardMarkup | None:
-    t = where.t
-    if name in ("description", "place", "regions"):
-        return InlineKeyboardMarkup([[InlineKeyboardButton(
-            t.tr("Skip"), callback_data=encode(ActionDone(name)))]])
-    choices = options(t, name)
-    if not choices:
-        return None
-    picked = chosen(name, item)
-    buttons = []
-    for value, label in choices:
-        if name in TOGGLE_STEPS:
-            text = f"✅ {label}" if value in picked else label
-            data = encode(ActionToggle(name, value))
-        else:
-            text, data = label, encode(ActionChoice(name, value))
-        buttons.append(InlineKeyboardButton(text, callback_data=data))
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    if name in TOGGLE_STEPS:
-        rows.append([InlineKeyboardButton(t.tr("Done"), callback_data=encode(ActionDone(name)))])
-    return InlineKeyboardMarkup(rows)
+def _when(where: Here, text: str, item: Action) -> dict[str, object] | Refuse:
+    problem, starts = actions.parse_local(text, where.timezone, where.rt.clock.now())
+    if starts is None:
+        log.info("actions.when_refused reason=%s", problem.value)
+        return Refuse(lambda t: when_problem(t, problem, where.timezone))
+    return {"starts_at": starts, "timezone": where.timezone}
 
 
-# --- the flow's state -----------------------------------------------------------------------------
-
-@dataclasses.dataclass
-class Flow:
-    step: str
-    action_id: int
-    editing: bool = False  # one field changed from the preview: back to the preview after it
-
-    def state(self) -> conversations.State:
-        return conversations.State(FLOW, self.step, {"action": self.action_id,
-                                                     "editing": self.editing})
+def _regions(where: Here, text: str, item: Action) -> dict[str, object] | Refuse:
+    codes = [c.upper() for c in text.replace(",", " ").split()]
+    unknown = [c for c in codes if c not in REGIONS]
+    if not codes or unknown:
+        return Refuse(lambda t: t.tr("I do not know these codes: {codes}.",
+                                     codes=" ".join(unknown[:10]) or "—"))
+    return {"regions": list(dict.fromkeys(codes))}
 
 
-def next_step(current: str, item: Action, editing: bool = False) -> str:
-    """The step after `current`; the kinds are asked only for a "some kinds" audience; while
-    editing, back to the preview."""
-    if current == "audience" and item.audience == "kinds":
-        return "kinds"
-    if editing:
-        return "preview"
-    following = ORDER[ORDER.index(current) + 1]
-    if following == "kinds" and item.audience != "kinds":
-        return ORDER[ORDER.index(following) + 1]
-    return following
+def _some_kinds(item: Action) -> bool:
+    return item.audience == "kinds"
 
 
-async def load(where: Here) -> tuple[Flow, Action] | None:
-    now = where.rt.clock.now()
-    async with where.rt.db.transaction() as session:
-        state = await conversations.current(session, where.chat_id, where.user_id, now)
-        if state is None or state.flow != FLOW:
-            return None
-        item = await actions.draft_of(session, int(state.data.get("action") or 0),
-                                      where.user_id)
-        if item is None:
-            return None
-    return Flow(state.step, item.id, bool(state.data.get("editing"))), item
-
-
-async def save(where: Here, flow: Flow, **values: object) -> Action | None:
-    now = where.rt.clock.now()
-    async with where.rt.db.transaction() as session:
-        item = await actions.update_draft(session, flow.action_id, where.user_id, now, **values)
-        if item is None:
-            return None
-        await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
-    return item
-
-
-async def ask(update: Update, where: Here, flow: Flow, item: Action,
-              reason: Callable[[Text], str] | None = None) -> None:
-    if flow.step == "preview":
-        await preview(update, where, item)
-        return
-
-    def build(t: Text) -> str:
-        text = question(t, flow.step)
-        return f"{reason(t)}\n\n{text}" if reason else text
-
-    await reply(update, where, build, markup=keyboard(where, flow.step, item))
-
-
-async def go_on(update: Update, where: Here, flow: Flow, item: Action, **values: object) -> None:
-    for name, value in values.items():
-        setattr(item, name, value)
-    flow.step = next_step(flow.step, item, flow.editing)
-    if flow.step == "preview":
-        flow.editing = False
-    saved = await save(where, flow, **values)
-    if saved is not None:
-        await ask(update, where, flow, saved)
+STEPS = (
+    Step("title", Kind.TEXT, lambda t, _: t.tr(
+        "<b>New advocacy action.</b> What is its title? (one line, up to 200 characters; "
+        "/cancel to stop)"), parse=_title, label=i18n.N_("Title")),
+    Step("description", Kind.TEXT, lambda t, _: t.tr(
+        "Describe it in a message (what, why, what organisations should do), or press Skip."),
+        parse=_text("description", actions.MAX_TEXT), optional=True,
+        label=i18n.N_("Description")),
+    Step("kind", Kind.CHOICE, lambda t, _: t.tr("What kind of action is it?"),
+         options=lambda t, _: [(k, t.tr(label)) for k, label in r.KIND.items()], per_row=2,
+         label=i18n.N_("Kind")),
+    Step("when", Kind.TEXT, lambda t, _: t.tr(
+        "When does it start? Write the date and time in your time zone ({zone}), as "
+        "2026-12-31 18:00.", zone=t.timezone), parse=_when, label=i18n.N_("Date and time")),
+    Step("place", Kind.TEXT, lambda t, _: t.tr(
+        "Where? Send the place or a link, or press Skip."),
+        parse=_text("place", actions.MAX_PLACE), optional=True, label=i18n.N_("Place")),
+    Step("audience", Kind.CHOICE, lambda t, _: t.tr("Who should be invited?"),
+         options=lambda t, _: [(k, t.tr(label)) for k, label in r.AUDIENCE.items()], per_row=2,
+         then=lambda item: "kinds" if _some_kinds(item) else None,
+         label=i18n.N_("Audience"), reset=lambda: {"kinds": []}),
+    Step("kinds", Kind.TOGGLE, lambda t, _: t.tr(
+        "Which kinds of organisation? Choose one or more, then press Done."),
+        options=lambda t, _: [(k, t.tr(label)) for k, label in v.KINDS.items()], per_row=2,
+        applies=_some_kinds,
+        done=lambda t, item, _: None if item.kinds else t.tr("Choose at least one kind.")),
+    Step("topics", Kind.TOGGLE, lambda t, _: t.tr(
+        "Which topics does it concern? Organisations following one of them are invited; choose "
+        "none to reach every topic. Then press Done."),
+        options=lambda t, _: [(k, t.tr(label)) for k, label in v.TOPICS.items()], per_row=2,
+        label=i18n.N_("Topics")),
+    Step("regions", Kind.TEXT, lambda t, _: t.tr(
+        "Which regions? Send codes separated by spaces (states like MX-JAL, countries like MX or "
+        "GT), or press Skip to reach everywhere."), parse=_regions, optional=True, skipped=[],
+        label=i18n.N_("Regions")),
+    Step("offsets", Kind.TOGGLE, lambda t, _: t.tr(
+        "When should I remind the invited organisations? Choose, then press Done."),
+        options=lambda t, _: [(str(m), r.offset_label(t, m)) for m in actions.OFFSET_CHOICES],
+        keep=lambda picked: [int(x) for x in picked], per_row=2, label=i18n.N_("Reminders"),
+        done=lambda t, item, _: None if item.offsets else t.tr(
+            "Choose at least one reminder.")),
+)
 
 
 # --- /action --------------------------------------------------------------------------------------
 
-async def coordinator_here(update: Update, where: Here) -> bool:
-    """Rule R: a coordinator writing as themselves, in private."""
-    if where.anonymous:
-        await reply(update, where, anonymous_refusal)
-        return False
-    if where.role is not Role.COORDINATOR:
-        log.info("actions.refused")
-        await reply(update, where, only_coordinators)
-        return False
-    if not where.private:
-        await reply(update, where, private_only)
-        return False
-    return True
-
-
 async def action_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     where = await here(update, context)
-    if not await coordinator_here(update, where):
+    if not await COMPOSER.allowed(update, where):
         return
-    now = where.rt.clock.now()
     async with where.rt.db.transaction() as session:
-        item = await actions.new_draft(session, where.user_id, where.timezone, now)
-        flow = Flow("title", item.id)
-        await conversations.save(session, where.chat_id, where.user_id, flow.state(), now)
+        item = await actions.new_draft(session, where.user_id, where.timezone,
+                                       where.rt.clock.now())
     log.info("actions.compose_started action=%d", item.id)
-    await ask(update, where, flow, item)
+    await COMPOSER.open(update, where, {"action": item.id})
 
 
-async def loaded_step(where: Here) -> tuple[Flow, Action] | None:
-    if where.role is not Role.COORDINATOR:
-        return None
-    return await load(where)
-
-
-@step(FLOW, "title")
-async def answer_title(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                       text: str) -> None:
-    loaded = await loaded_step(where)
-    if loaded is None:
-        return
-    flow, item = loaded
-    title = actions.clean_title(text)
-    if title is None:
-        await ask(update, where, flow, item, lambda t: t.tr(
-            "That title cannot be used: one line of up to 200 characters, not starting with "
-            "“/”."))
-        return
-    await go_on(update, where, flow, item, title=title)
-
-
-@step(FLOW, "description")
-async def answer_description(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                             text: str) -> None:
-    loaded = await loaded_step(where)
-    if loaded is None:
-        return
-    flow, item = loaded
-    value = actions.clean_text(text)
-    if value is None:
-        await ask(update, where, flow, item, lambda t: t.tr(
-            "That text cannot be used: up to {n} characters.", n=t.number(actions.MAX_TEXT)))
-        return
-    await go_on(update, where, flow, item, description=value)
-
-
-@step(FLOW, "when")
-async def answer_when(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                      text: str) -> None:
-    loaded = await loaded_step(where)
-    if loaded is None:
-        return
-    flow, item = loaded
-    problem, starts = actions.parse_local(text, where.timezone, where.rt.clock.now())
-    if starts is None:
-        log.info("actions.when_refused reason=%s", problem.value)
-        await ask(update, where, flow, item, lambda t: when_problem(t, problem, where.timezone))
-        return
-    await go_on(update, where, flow, item, starts_at=starts, timezone=where.timezone)
-
-
-@step(FLOW, "place")
-async def answer_place(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                       text: str) -> None:
-    loaded = await loaded_step(where)
-    if loaded is None:
-        return
-    flow, item = loaded
-    value = actions.clean_text(text, actions.MAX_PLACE)
-    if value is None:
-        await ask(update, where, flow, item, lambda t: t.tr(
-            "That text cannot be used: up to {n} characters.", n=t.number(actions.MAX_PLACE)))
-        return
-    await go_on(update, where, flow, item, place=value)
-
-
-@step(FLOW, "regions")
-async def answer_regions(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                         text: str) -> None:
-    loaded = await loaded_step(where)
-    if loaded is None:
-        return
-    flow, item = loaded
-    codes = [c.upper() for c in text.replace(",", " ").split()]
-    unknown = [c for c in codes if c not in REGIONS]
-    if not codes or unknown:
-        await ask(update, where, flow, item, lambda t: t.tr(
-            "I do not know these codes: {codes}.", codes=" ".join(unknown[:10]) or "—"))
-        return
-    await go_on(update, where, flow, item, regions=list(dict.fromkeys(codes)))
-
-
-async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                           text: str) -> None:
-    loaded = await loaded_step(where)
-    if loaded is None:
-        return
-    flow, item = loaded
-    await ask(update, where, flow, item, lambda t: t.tr("Please answer with the buttons."))
-
-
-for _name in ORDER:
-    if _name not in TEXT_STEPS:
-        step(FLOW, _name)(buttons_expected)
-
-
-async def stale(update: Update, where: Here) -> None:
-    query = update.callback_query
-    assert query is not None
-    log.info("actions.stale_button")
-    await query.answer(where.t.tr("This button is no longer valid."))
-
-
-async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here | None:
-    """A coordinators' button: refused to anyone else (rule R), nothing changes."""
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    if where.role is not Role.COORDINATOR:
-        log.info("actions.button_refused")
-        await query.answer(only_coordinators(where.t), show_alert=True)
-        return None
-    return where
-
-
-@on(ActionChoice, ActionToggle, ActionDone)
-async def composer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                          pressed: ActionChoice | ActionToggle | ActionDone) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
-    query = update.callback_query
-    assert query is not None
-    loaded = await load(where) if where.private else None
-    if loaded is None or loaded[0].step != pressed.step:
-        await stale(update, where)
-        return
-    flow, item = loaded
-    if isinstance(pressed, ActionDone):
-        if pressed.step == "offsets" and not item.offsets:
-            await query.answer(where.t.tr("Choose at least one reminder."), show_alert=True)
-            return
-        if pressed.step == "kinds" and not item.kinds:
-            await query.answer(where.t.tr("Choose at least one kind."), show_alert=True)
-            return
-        await query.answer()
-        await go_on(update, where, flow, item)
-        return
-    if pressed.value not in dict(options(where.t, pressed.step)):
-        await stale(update, where)
-        return
-    if isinstance(pressed, ActionChoice):
-        await query.answer()
-        await go_on(update, where, flow, item, **{pressed.step: pressed.value})
-        return
-    picked = chosen(pressed.step, item)
-    picked = ([x for x in picked if x != pressed.value] if pressed.value in picked
-              else [*picked, pressed.value])
-    order = [value for value, _ in options(where.t, pressed.step)]
-    picked = [x for x in order if x in picked]
-    value: list[str] | list[int] = ([int(x) for x in picked] if pressed.step == "offsets"
-                                    else picked)
-    saved = await save(where, flow, **{pressed.step: value})
-    await query.answer()
-    if saved is not None and query.message is not None:
-        try:
-            await query.edit_message_reply_markup(keyboard(where, pressed.step, saved))
-        except Exception:  # an identical redraw (a double tap) is not an error
-            log.info("actions.redraw_skipped")
-
-
-# --- preview, announce, discard -------------------------------------------------------------------
+# --- preview, announce ----------------------------------------------------------------------------
 
 def scheduled(t: Text, n: int) -> i18n.Safe:
     return i18n.Safe(t.tr_plural("{n} reminder scheduled", "{n} reminders scheduled", n))
@@ -516,12 +201,8 @@ async def preview(update: Update, where: Here, item: Action) -> None:
         found = await actions.reach(session, item, where.rt.settings.default_language)
     await reply(update, where, lambda t: r.announcement_section(t, item),
                 disable_web_page_preview=True)
-    t = where.t
-    controls = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t.tr("Announce"), callback_data=encode(ActionAnnounce(item.id))),
-        InlineKeyboardButton(t.tr("Edit"), callback_data=encode(ActionEdit(item.id))),
-        InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(ActionDiscard(item.id))),
-    ]])
+    controls = COMPOSER.controls(where, item, InlineKeyboardButton(
+        where.t.tr("Announce"), callback_data=encode(ActionAnnounce(item.id))))
 
     def summary(t: Text) -> str:
         reminders = ", ".join(r.offset_label(t, m) for m in sorted(item.offsets or [],
@@ -538,12 +219,16 @@ async def preview(update: Update, where: Here, item: Action) -> None:
     await reply(update, where, summary, markup=controls)
 
 
-@on(ActionAnnounce)
+COMPOSER = Composer(
+    FLOW, STEPS, RowDrafts(actions.DRAFTS, "action"), preview,
+    cancelled=lambda t: t.tr("Cancelled. The action was not announced."),
+    private_only=private_only)
+
+
+@on(ActionAnnounce, owner=Owner.DATA, who=Who.COORDINATOR)
 async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           pressed: ActionAnnounce) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
+    where = await here(update, context)
     query = update.callback_query
     assert query is not None
     if not where.private:
@@ -580,72 +265,6 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         reminders=scheduled(t, done.reminders)))
 
 
-@on(ActionDiscard)
-async def discard_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                         pressed: ActionDiscard) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
-    query = update.callback_query
-    assert query is not None
-    async with where.rt.db.transaction() as session:
-        gone = await actions.discard_draft(session, pressed.action, where.user_id)
-        if gone:
-            await conversations.finish(session, where.chat_id, where.user_id)
-    if not gone:
-        await stale(update, where)
-        return
-    await query.answer()
-    await reply(update, where, lambda t: t.tr("Cancelled. The action was not announced."))
-
-
-@on(ActionEdit)
-async def edit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                      pressed: ActionEdit) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
-    query = update.callback_query
-    assert query is not None
-    loaded = await load(where) if where.private else None
-    if loaded is None or loaded[1].id != pressed.action or loaded[0].step != "preview":
-        await stale(update, where)
-        return
-    await query.answer()
-    t = where.t
-    buttons = [InlineKeyboardButton(t.tr(FIELD_LABEL[f]), callback_data=encode(ActionField(f)))
-               for f in EDITABLE]
-    await reply(update, where, lambda t: t.tr("What do you want to change?"),
-                markup=InlineKeyboardMarkup([buttons[i:i + 3]
-                                             for i in range(0, len(buttons), 3)]))
-
-
-@on(ActionField)
-async def field_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                       pressed: ActionField) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
-    query = update.callback_query
-    assert query is not None
-    loaded = await load(where) if where.private else None
-    if loaded is None or loaded[0].step != "preview":
-        await stale(update, where)
-        return
-    await query.answer()
-    flow, _ = loaded
-    flow.step, flow.editing = pressed.field, True
-    values: dict[str, object] = {}
-    if pressed.field in ("description", "place"):
-        values[pressed.field] = None  # a new text replaces the old one; Skip leaves none
-    if pressed.field == "regions":
-        values["regions"] = []
-    if pressed.field == "audience":
-        values["kinds"] = []
-    saved = await save(where, flow, **values)
-    if saved is not None:
-        await ask(update, where, flow, saved)
-
 
 # --- move and cancel ------------------------------------------------------------------------------
 
@@ -660,12 +279,10 @@ def told(t: Text, chats: int) -> i18n.Safe:
         "{n} chats of organisations that answered going or maybe are told", chats))
 
 
-@on(ActionMove)
+@on(ActionMove, owner=Owner.DATA, who=Who.COORDINATOR)
 async def move_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                       pressed: ActionMove) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
+    where = await here(update, context)
     query = update.callback_query
     assert query is not None
     if not where.private:
@@ -714,12 +331,10 @@ async def answer_move(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
         told=told(t, changed.chats)))
 
 
-@on(ActionCancelAsk)
+@on(ActionCancelAsk, owner=Owner.DATA, who=Who.COORDINATOR)
 async def cancel_ask_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                             pressed: ActionCancelAsk) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
+    where = await here(update, context)
     query = update.callback_query
     assert query is not None
     await query.answer()
@@ -730,12 +345,10 @@ async def cancel_ask_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         "maybe are told."), markup=markup)
 
 
-@on(ActionCancelYes)
+@on(ActionCancelYes, owner=Owner.ITS_MESSAGE, who=Who.COORDINATOR)
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: ActionCancelYes) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
+    where = await here(update, context)
     query = update.callback_query
     assert query is not None
     async with where.rt.db.transaction() as session:
@@ -817,7 +430,7 @@ async def upcoming_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 disable_web_page_preview=True)
 
 
-@on(CalendarPress)
+@on(CalendarPress, owner=Owner.DATA)
 async def calendar_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           pressed: CalendarPress) -> None:
     """The action as an .ics file in this chat, for coordinators and the organisations it was
@@ -836,14 +449,8 @@ async def calendar_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                            show_alert=True)
         return
     await query.answer()
-    sent = await context.bot.send_document(
-        where.chat_id, document=data, filename=f"action-{item.id}.ics",
-        caption=where.text(lambda t: t.tr("“{title}” for your calendar.", title=item.title)),
-        parse_mode=ParseMode.HTML, protect_content=where.policy.protect)
-    if where.policy.org_id is not None:
-        async with where.rt.db.transaction() as session:
-            await safety.record_sent(session, where.chat_id, sent.message_id, sent.date,
-                                     where.policy)
+    await reply_document(update, where, data, f"action-{item.id}.ics",
+                         lambda t: t.tr("“{title}” for your calendar.", title=item.title))
 
 
 # --- RSVP (rule A) --------------------------------------------------------------------------------
@@ -859,7 +466,7 @@ OUTCOME_TEXT: dict[actions.Outcome, str] = {
 }
 
 
-@on(RsvpPress)
+@on(RsvpPress, owner=Owner.DATA)
 async def rsvp_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                       pressed: RsvpPress) -> None:
     where = await here(update, context)

@@ -28,7 +28,7 @@ from bot.services.shared.roles import Role
 from handlers.alerts.copies import fix_copy
 from handlers.alerts.render import corrected_text, withdrawn_text
 from handlers.alerts.statements import signatures_button
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply
 from handlers.shared.steps import step
@@ -169,13 +169,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, alert_id: in
     await reply(update, where, lambda t: question(t, first), markup=markup)
 
 
-@on(CorrectPress)
+@on(CorrectPress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def correct_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: CorrectPress) -> None:
     await start(update, context, pressed.alert, "fix")
 
 
-@on(WithdrawPress)
+@on(WithdrawPress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def withdraw_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           pressed: WithdrawPress) -> None:
     await start(update, context, pressed.alert, "withdraw")
@@ -239,7 +239,7 @@ async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, w
     await reply(update, where, lambda t: t.tr("Please answer with the buttons."))
 
 
-@on(FixDone)
+@on(FixDone, owner=Owner.DATA, who=Who.COORDINATOR)
 async def done_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                       pressed: FixDone) -> None:
     where = await here(update, context)
@@ -308,7 +308,7 @@ async def confirm(update: Update, where: Here, state: conversations.State) -> No
     await reply(update, where, summary, markup=markup)
 
 
-@on(FixConfirm)
+@on(FixConfirm, owner=Owner.ITS_MESSAGE, who=Who.COORDINATOR)
 async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: FixConfirm) -> None:
     where = await here(update, context)
@@ -358,7 +358,7 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await reply(update, where, told)
 
 
-@on(FixCancel)
+@on(FixCancel, owner=Owner.DATA, who=Who.COORDINATOR)
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: FixCancel) -> None:
     where = await here(update, context)

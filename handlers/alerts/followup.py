@@ -23,7 +23,7 @@ from handlers.alerts.copies import nudge_copy
 from handlers.alerts.corrections import follow_through_buttons
 from handlers.alerts.render import ASK, ICON, region_name
 from handlers.shared import counts
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply
 
@@ -210,7 +210,7 @@ async def show_status(update: Update, where: Here, alert_id: int) -> bool:
     return True
 
 
-@on(AlertStatusPress)
+@on(AlertStatusPress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: AlertStatusPress) -> None:
     where = await coordinator_press(update, context)
@@ -223,7 +223,7 @@ async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await reply(update, where, lambda t: t.tr("I do not know this alert."))
 
 
-@on(AlertNudgePress)
+@on(AlertNudgePress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def nudge_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        pressed: AlertNudgePress) -> None:
     where = await coordinator_press(update, context)

@@ -26,7 +26,7 @@ from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
 from bot.services.shared.visibility import shown_name
 from handlers.alerts import alerts as composer
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply
 from handlers.shared.steps import step
@@ -179,7 +179,7 @@ async def document_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await ask_state(update, where)
 
 
-@on(ReportSkip)
+@on(ReportSkip, owner=Owner.DATA)
 async def skip_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                       pressed: ReportSkip) -> None:
     where = await here(update, context)
@@ -213,7 +213,7 @@ def report_buttons(t: Text, report_id: int) -> list[list[dict[str, str]]]:
              {"text": t.tr("Dismiss"), "callback_data": encode(ReportDismiss(report_id))}]]
 
 
-@on(ReportState)
+@on(ReportState, owner=Owner.DATA)
 async def state_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        pressed: ReportState) -> None:
     where = await here(update, context)
@@ -280,7 +280,7 @@ async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     return where
 
 
-@on(ReportDraft)
+@on(ReportDraft, owner=Owner.DATA, who=Who.COORDINATOR)
 async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        pressed: ReportDraft) -> None:
     where = await coordinator_press(update, context)
@@ -311,7 +311,7 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             "press the button again."))
 
 
-@on(ReportDismiss)
+@on(ReportDismiss, owner=Owner.DATA, who=Who.COORDINATOR)
 async def dismiss_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: ReportDismiss) -> None:
     where = await coordinator_press(update, context)

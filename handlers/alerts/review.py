@@ -27,7 +27,7 @@ from bot.services.shared.roles import Role
 from handlers.alerts.copies import alert_copy
 from handlers.alerts.render import alert_text
 from handlers.shared import counts
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply
 
@@ -151,7 +151,7 @@ def composer_refusal(t: Text) -> str:
     return t.tr("You composed this alert: another coordinator must approve it (two-person rule).")
 
 
-@on(ApprovePress)
+@on(ApprovePress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def approve_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: ApprovePress) -> None:
     where = await coordinator_press(update, context)
@@ -189,7 +189,7 @@ async def approve_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         orgs=counts.orgs(t, sent.orgs), chats=counts.chats(t, sent.chats)))
 
 
-@on(SendBackPress)
+@on(SendBackPress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def send_back_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                            pressed: SendBackPress) -> None:
     where = await coordinator_press(update, context)

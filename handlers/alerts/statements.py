@@ -22,9 +22,9 @@ from bot.services.alerts.statements import Can
 from bot.services.shared import chats, conversations, people
 from bot.services.shared.roles import Role
 from handlers.alerts.render import statement_for
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
-from handlers.shared.common import Here, anonymous_refusal, here, reply
+from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_document
 from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ async def confirm_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where
     await reply(update, where, lambda t: t.tr("Please answer with the buttons."))
 
 
-@on(SignConfirm)
+@on(SignConfirm, owner=Owner.ITS_MESSAGE)
 async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: SignConfirm) -> None:
     where = await here(update, context)
@@ -184,7 +184,7 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         name=name))
 
 
-@on(SignCancel)
+@on(SignCancel, owner=Owner.DATA)
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: SignCancel) -> None:
     where = await here(update, context)
@@ -216,7 +216,7 @@ def published_text(t: Text, found: statements.Signatures) -> str:
     return "\n".join(lines)
 
 
-@on(SignaturesPress)
+@on(SignaturesPress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def signatures_view(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           pressed: SignaturesPress) -> None:
     where = await here(update, context)
@@ -241,9 +241,8 @@ async def signatures_view(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     await query.answer()
     log.info("alerts.signatures alert=%d count=%d", pressed.alert, len(found.signatories))
-    await context.bot.send_document(
-        where.chat_id, document=statements.csv_bytes(found),
-        filename=f"signatures-alert-{pressed.alert}.csv", protect_content=True)
+    await reply_document(update, where, statements.csv_bytes(found),
+                         f"signatures-alert-{pressed.alert}.csv", protect=True)
     missing = found.minimum - len(found.signatories)
     await reply(update, where, lambda t: t.tr_plural(
         "<b>{n} signature</b> (at least {minimum} before publishing), {hidden} of them "

@@ -28,11 +28,11 @@ from bot.services.membership import members_view
 from bot.services.shared import chats
 from bot.services.shared.roles import Role
 from handlers.digests import render
-from handlers.membership.organisations import redraw
 from handlers.polls import chart
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, may_change_chat_settings, reply
+from handlers.shared.pressed import redraw
 
 log = logging.getLogger(__name__)
 HOURS = (6, 7, 8, 9, 10, 12, 14, 16, 18, 20)
@@ -116,7 +116,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await reply(update, where, build, markup=markup)  # type: ignore[arg-type]
 
 
-@on(DigestSet)
+@on(DigestSet, owner=Owner.ITS_MESSAGE)
 async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           pressed: DigestSet) -> None:
     where = await here(update, context)

@@ -30,10 +30,19 @@ from bot.services.membership.members_view import Change
 from bot.services.shared import people
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
-from handlers.membership.organisations import STATUS, redraw
-from handlers.shared.buttons import on
+from handlers.membership.organisations import STATUS
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
-from handlers.shared.common import Build, Here, anonymous_refusal, here, page_buttons, reply
+from handlers.shared.common import (
+    Build,
+    Here,
+    anonymous_refusal,
+    here,
+    page_buttons,
+    reply,
+    reply_document,
+)
+from handlers.shared.pressed import redraw
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**53
@@ -154,7 +163,7 @@ async def members_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 markup=_members_keyboard(page, filters, where))
 
 
-@on(MembersPage)
+@on(MembersPage, owner=Owner.ITS_MESSAGE, who=Who.COORDINATOR)
 async def members_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: MembersPage) -> None:
     where = await here(update, context)
@@ -189,12 +198,11 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     async with where.rt.db.transaction() as session:
         data = await members_view.export_csv(session, where.user_id, now)
     log.info("coordination.exported")
-    await context.bot.send_document(
-        where.chat_id, document=data, filename=f"coalition-export-{now:%Y%m%d}.csv",
-        caption=where.text(lambda t: t.tr(
-            "The coalition's organisations, member chats and contacts. Keep this file safe: "
-            "it names members, some of them at risk.")),
-        parse_mode=ParseMode.HTML, protect_content=True)
+    await reply_document(update, where, data, f"coalition-export-{now:%Y%m%d}.csv",
+                         lambda t: t.tr(
+                             "The coalition's organisations, member chats and contacts. Keep "
+                             "this file safe: it names members, some of them at risk."),
+                         protect=True)
 
 
 # -- /coordinators ------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from bot.i18n import N_, Text
 from bot.services.membership import invitations
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
-from handlers.membership.organisations import redraw
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, page_buttons, reply
+from handlers.shared.pressed import redraw
 
 log = logging.getLogger(__name__)
 CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -108,7 +108,7 @@ async def invitations_command(update: Update, context: ContextTypes.DEFAULT_TYPE
     await reply(update, where, _text(found), markup=_keyboard(found, where))
 
 
-@on(InvitationsPage, WithdrawInvitation)
+@on(InvitationsPage, WithdrawInvitation, owner=Owner.ITS_MESSAGE, who=Who.COORDINATOR)
 async def invitations_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                              pressed: InvitationsPage | WithdrawInvitation) -> None:
     where = await here(update, context)

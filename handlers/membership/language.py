@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import CHOICES, Text, language_name
 from bot.services.shared import chats
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, on
 from handlers.shared.callback_data import SetLanguage, encode
 from handlers.shared.common import (
     Here,
@@ -70,7 +70,7 @@ async def apply(update: Update, where: Here, choice: str) -> None:
                                               name=_choice_name(choice, t)))
 
 
-@on(SetLanguage)
+@on(SetLanguage, owner=Owner.DATA)
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           action: SetLanguage) -> None:
     where = await settings_press(update, context)

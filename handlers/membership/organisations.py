@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import i18n
@@ -27,9 +27,10 @@ from bot.services.membership import approvals, members_view, membership
 from bot.services.shared import chats, conversations
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Build, Here, anonymous_refusal, here, is_group_admin, reply
+from handlers.shared.pressed import redraw
 from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
@@ -156,17 +157,6 @@ class ConfirmLeave:
 @dataclasses.dataclass(frozen=True)
 class KeepMembership:
     """The person changed their mind."""
-
-
-async def redraw(query: CallbackQuery, text: str, parse_mode: str = ParseMode.HTML,
-                 reply_markup: InlineKeyboardMarkup | None = None) -> None:
-    """Edit the pressed message; the same content again (a double tap, a replayed update) is
-    not an error, though Telegram answers it with one."""
-    try:
-        await query.edit_message_text(text, parse_mode=parse_mode, reply_markup=reply_markup)
-    except BadRequest as exc:
-        if "not modified" not in exc.message:
-            raise
 
 
 # -- shared refusals -----------------------------------------------------------------------------
@@ -380,7 +370,8 @@ async def profile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await _show_profile(update, where, org.id)
 
 
-@on(EditName, SetOrgLanguage, EditList, ToggleItem, ToggleAnswering)
+@on(EditName, SetOrgLanguage, EditList, ToggleItem, ToggleAnswering, owner=Owner.ITS_MESSAGE,
+    who=Who.CONTACT)
 async def profile_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: object) -> None:
     where = await here(update, context)
@@ -537,7 +528,7 @@ async def _managed_org(update: Update, where: Here, org_id: int) -> Organisation
     return org
 
 
-@on(RemoveContact)
+@on(RemoveContact, owner=Owner.DATA, who=Who.CONTACT)
 async def old_remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                             pressed: RemoveContact) -> None:
     """A button from before removal asked first: it now asks (for the presser's organisation)."""
@@ -547,7 +538,7 @@ async def old_remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await ask_remove_button(update, context, AskRemoveContact(org.id, pressed.user_id))
 
 
-@on(AskRemoveContact)
+@on(AskRemoveContact, owner=Owner.DATA)
 async def ask_remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                             pressed: AskRemoveContact) -> None:
     where = await here(update, context)
@@ -593,7 +584,7 @@ def _removed_notice(org: Organisation, who: str, by_coordinator: bool) -> Build:
                           who=i18n.Safe(who), name=org.name, id=org.id)
 
 
-@on(ConfirmRemoveContact, CancelRemoveContact)
+@on(ConfirmRemoveContact, CancelRemoveContact, owner=Owner.DATA)
 async def remove_contact_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                 pressed: ConfirmRemoveContact | CancelRemoveContact) -> None:
     where = await here(update, context)
@@ -665,7 +656,7 @@ def _left_notice(org_id: int, name: str) -> Build:
                           id=org_id, name=name)
 
 
-@on(ConfirmLeave, KeepMembership)
+@on(ConfirmLeave, KeepMembership, owner=Owner.DATA, who=Who.CONTACT)
 async def leave_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        pressed: ConfirmLeave | KeepMembership) -> None:
     where = await here(update, context)

@@ -33,9 +33,10 @@ from bot.services.membership.membership import Draft, MembershipError, Refusal
 from bot.services.shared import chats, conversations, roles
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply
+from handlers.shared.pressed import redraw_buttons
 from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
@@ -375,7 +376,7 @@ async def stale(update: Update, where: Here) -> None:
     await query.answer(where.t.tr("This button is no longer valid."))
 
 
-@on(RegChoice, RegToggle, RegDone)
+@on(RegChoice, RegToggle, RegDone, owner=Owner.DATA)
 async def registration_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                               pressed: RegChoice | RegToggle | RegDone) -> None:
     where = await here(update, context)
@@ -412,10 +413,7 @@ async def registration_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         setattr(draft, flow.step, chosen)
         await save(where, flow)
         await query.answer()
-        try:
-            await query.edit_message_reply_markup(keyboard(where, flow.step, draft))
-        except TelegramError:
-            log.info("registration.keyboard_not_edited")
+        await redraw_buttons(query, keyboard(where, flow.step, draft))
         return
     apply_choice(draft, flow.step, pressed.value)
     flow.advance()
@@ -447,7 +445,7 @@ def done_refusal(name: str, draft: Draft) -> Callable[[Text], str] | None:
     return None
 
 
-@on(RegCancel)
+@on(RegCancel, owner=Owner.DATA)
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: RegCancel) -> None:
     where = await here(update, context)
@@ -463,7 +461,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await reply(update, where, lambda t: t.tr("Cancelled. Nothing was changed."))
 
 
-@on(RegSubmit)
+@on(RegSubmit, owner=Owner.DATA)
 async def submit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: RegSubmit) -> None:
     where = await here(update, context)
@@ -627,7 +625,7 @@ def not_coordinator(t: Text) -> str:
     return t.tr("Only coordinators can do this.")
 
 
-@on(Decide)
+@on(Decide, owner=Owner.DATA, who=Who.COORDINATOR)
 async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: Decide) -> None:
     where = await here(update, context)

@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import Text
 from bot.services.shared import chats, conversations
 from handlers.membership.language import refuse
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, on
 from handlers.shared.callback_data import AskTimezoneName, SetTimezone, encode
 from handlers.shared.common import Here, here, may_change_chat_settings, reply, settings_press
 from handlers.shared.steps import step
@@ -92,7 +92,7 @@ async def set_zone(update: Update, where: Here, text: str) -> bool:
     return True
 
 
-@on(SetTimezone, AskTimezoneName)
+@on(SetTimezone, AskTimezoneName, owner=Owner.DATA)
 async def timezone_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           action: SetTimezone | AskTimezoneName) -> None:
     where = await settings_press(update, context)

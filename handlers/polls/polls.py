@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -39,43 +40,24 @@ from bot.services.shared import conversations, people
 from bot.services.shared.roles import Role
 from handlers.polls import render
 from handlers.shared import counts
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_photo
-from handlers.shared.steps import step
+from handlers.shared.guided import PREVIEW, Composer, Kind, Refuse, StateDrafts, Step, stale
 
 log = logging.getLogger(__name__)
 
 FLOW = "poll"
 BALLOT = "ballot"
-TEXT_STEPS = ("question", "options", "filters", "closes")
-CHOICE_STEPS = ("kind", "counting", "allies", "audience")
-ORDER = ("question", "options", "kind", "counting", "allies", "audience", "filters", "closes",
-         "confirm")
 TRACE_EVERY = timedelta(seconds=2)
 
 
-# --- button data --------------------------------------------------------------------------------
-
-@action("pc")
-@dataclasses.dataclass(frozen=True)
-class PollChoice:
-    step: str
-    value: str
-
-    def valid(self) -> bool:
-        return self.step in CHOICE_STEPS and 0 < len(self.value) <= 12
-
+# --- button data (the composer's own buttons come from the guided-flow kit) ----------------------
 
 @action("pd")
 @dataclasses.dataclass(frozen=True)
-class PollDecide:
-    """Send ("s"), Edit ("e") or Cancel ("x") under the preview."""
-
-    what: str
-
-    def valid(self) -> bool:
-        return self.what in ("s", "e", "x")
+class PollSend:
+    """Send under the preview (Edit and Cancel are the kit's)."""
 
 
 @action("pr")
@@ -118,256 +100,117 @@ class BallotConfirm:
     poll: int
 
 
-# --- the /poll flow -------------------------------------------------------------------------------
+# --- the /poll flow, as its steps -----------------------------------------------------------------
 
-def not_coordinator(t: Text) -> str:
-    return t.tr("Only coordinators can do this.")
-
-
-def question(t: Text, name: str, draft: polls.Draft) -> str:
-    if name == "question":
-        return t.tr("What is the poll's question? (up to 300 characters, or /cancel)")
-    if name == "options":
-        return t.tr("Send the options, one a line: 2 to 10 options of up to 100 characters.")
-    if name == "kind":
-        return t.tr("What kind of poll is it?")
-    if name == "counting":
-        return t.tr("Who counts?")
-    if name == "allies":
-        return t.tr("Do allies' votes count in the headline result? (Members' and allies' tallies "
-                    "are always shown apart.)")
-    if name == "audience":
-        return t.tr("Which organisations are asked?")
-    if name == "filters":
-        return t.tr("Only some organisations? Send filters such as state=MX-JAL,MX-OAX topic=tax "
-                    "kind=cso (states or countries, topics, kinds), or “all”.")
-    if name == "closes":
-        return t.tr("When does it close? Send a duration (for example 3d, 12h, 90m) or a date and "
-                    "time in this chat's time zone (for example 2026-12-01 18:00).")
-    return render.preview(t, draft)
+def _question(where: Here, text: str, draft: polls.Draft) -> dict[str, object] | Refuse:
+    value = polls.clean_question(text)
+    if value is None:
+        return Refuse(lambda t: t.tr(
+            "That question cannot be used: it must have 1 to 300 characters."))
+    return {"question": value}
 
 
-def choices(t: Text, name: str) -> list[tuple[str, str]]:
-    if name == "kind":
-        return [(k, t.tr(label)) for k, label in render.KIND_LABELS.items()]
-    if name == "counting":
-        return [(k, t.tr(label)) for k, label in render.COUNTING_LABELS.items()]
-    if name == "allies":
-        return [("yes", t.tr("Yes")), ("no", t.tr("No"))]
-    if name == "audience":
-        return [(k, t.tr(label)) for k, label in render.AUDIENCES.items()]
-    return []
+def _options(where: Here, text: str, draft: polls.Draft) -> dict[str, object] | Refuse:
+    options = polls.clean_options(text)
+    if options is None:
+        return Refuse(lambda t: t.tr(
+            "Those options cannot be used: send 2 to 10 different options, one a line, of up to "
+            "100 characters each."))
+    return {"options": options}
 
 
-def keyboard(where: Here, name: str) -> InlineKeyboardMarkup | None:
-    t = where.t
-    if name == "confirm":
-        return InlineKeyboardMarkup([[
-            InlineKeyboardButton(t.tr("Send"), callback_data=encode(PollDecide("s"))),
-            InlineKeyboardButton(t.tr("Edit"), callback_data=encode(PollDecide("e"))),
-            InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(PollDecide("x"))),
-        ]])
-    rows = [[InlineKeyboardButton(label, callback_data=encode(PollChoice(name, value)))]
-            for value, label in choices(t, name)]
-    return InlineKeyboardMarkup(rows) if rows else None
+def _filters(where: Here, text: str, draft: polls.Draft) -> dict[str, object] | Refuse:
+    found = polls.parse_filters(text)
+    if found is None:
+        return Refuse(lambda t: t.tr(
+            "I do not know one of those filters or codes. Use state=, topic= and kind= with the "
+            "codes /members uses, or send “all”."))
+    regions, topics, kinds = found
+    return {"regions": regions, "topics": topics, "kinds": kinds}
 
 
-async def load(where: Here) -> tuple[str, polls.Draft] | None:
+def _closes(where: Here, text: str, draft: polls.Draft) -> dict[str, object] | Refuse:
+    closes = polls.parse_close(text, where.rt.clock.now(), where.timezone)
+    if closes is None:
+        return Refuse(lambda t: t.tr(
+            "I could not read that closing time, or it is less than 5 minutes away."))
+    return {"closes_at": closes.isoformat()}
+
+
+def _labels(labels: dict[str, str]) -> Callable[[Text, polls.Draft], list[tuple[str, str]]]:
+    return lambda t, _: [(k, t.tr(label)) for k, label in labels.items()]
+
+
+STEPS = (
+    Step("question", Kind.TEXT, lambda t, _: t.tr(
+        "What is the poll's question? (up to 300 characters, or /cancel)"), parse=_question),
+    Step("options", Kind.TEXT, lambda t, _: t.tr(
+        "Send the options, one a line: 2 to 10 options of up to 100 characters."),
+        parse=_options),
+    Step("kind", Kind.CHOICE, lambda t, _: t.tr("What kind of poll is it?"),
+         options=_labels(render.KIND_LABELS), per_row=1),
+    Step("counting", Kind.CHOICE, lambda t, _: t.tr("Who counts?"),
+         options=_labels(render.COUNTING_LABELS), per_row=1),
+    Step("allies", Kind.CHOICE, lambda t, _: t.tr(
+        "Do allies' votes count in the headline result? (Members' and allies' tallies are "
+        "always shown apart.)"), options=lambda t, _: [("yes", t.tr("Yes")), ("no", t.tr("No"))],
+        pick=lambda value, _: {"allies_count": value == "yes"}, per_row=1),
+    Step("audience", Kind.CHOICE, lambda t, _: t.tr("Which organisations are asked?"),
+         options=_labels(render.AUDIENCES), per_row=1,
+         pick=lambda value, _: {"tiers": [] if value == "all" else [value]}),
+    Step("filters", Kind.TEXT, lambda t, _: t.tr(
+        "Only some organisations? Send filters such as state=MX-JAL,MX-OAX topic=tax kind=cso "
+        "(states or countries, topics, kinds), or “all”."), parse=_filters),
+    Step("closes", Kind.TEXT, lambda t, _: t.tr(
+        "When does it close? Send a duration (for example 3d, 12h, 90m) or a date and time in "
+        "this chat's time zone (for example 2026-12-01 18:00)."), parse=_closes),
+)
+
+
+async def preview(update: Update, where: Here, draft: polls.Draft) -> None:
+    """The poll as it will read, whom it reaches (rule T), and Send / Edit / Cancel."""
     async with where.rt.db.transaction() as session:
-        state = await conversations.current(session, where.chat_id, where.user_id,
-                                            where.rt.clock.now())
-    if state is None or state.flow != FLOW:
-        return None
-    return state.step, polls.Draft.from_json(state.data.get("draft") or {})
+        reached = await polls.recipients(session, draft.audience())
+    reach = (len({r.org_id for r in reached}), len(reached))
+    markup = COMPOSER.controls(where, draft, InlineKeyboardButton(
+        where.t.tr("Send"), callback_data=encode(PollSend())))
+    await reply(update, where, lambda t: render.preview(t, draft) + "\n\n"
+                + render.reach_line(t, *reach), markup=markup)
 
 
-async def save(where: Here, name: str, draft: polls.Draft) -> None:
-    async with where.rt.db.transaction() as session:
-        await conversations.save(session, where.chat_id, where.user_id,
-                                 conversations.State(FLOW, name, {"draft": draft.to_json()}),
-                                 where.rt.clock.now())
-
-
-async def ask(update: Update, where: Here, name: str, draft: polls.Draft,
-              reason: str | None = None) -> None:
-    reach = None
-    if name == "confirm":  # the preview says whom the poll reaches (rule T), before Send
-        async with where.rt.db.transaction() as session:
-            reached = await polls.recipients(session, draft.audience())
-        reach = (len({r.org_id for r in reached}), len(reached))
-
-    def build(t: Text) -> str:
-        text = question(t, name, draft)
-        if reach is not None:
-            text += "\n\n" + render.reach_line(t, *reach)
-        return f"{t.tr(reason)}\n\n{text}" if reason else text
-
-    await reply(update, where, build, markup=keyboard(where, name))
-
-
-def next_step(name: str) -> str:
-    return ORDER[ORDER.index(name) + 1]
-
-
-async def allowed(update: Update, where: Here) -> bool:
-    """Rule R: coordinators only, in their private chat."""
-    if where.anonymous:
-        await reply(update, where, anonymous_refusal)
-        return False
-    if where.role is not Role.COORDINATOR:
-        log.info("polls.refused")
-        await reply(update, where, not_coordinator)
-        return False
-    if not where.private:
-        await reply(update, where, lambda t: t.tr("Please send /poll to me in a private chat."))
-        return False
-    return True
+COMPOSER = Composer(
+    FLOW, STEPS, StateDrafts(polls.Draft.from_json, lambda draft: draft.to_json()), preview,
+    cancelled=lambda t: t.tr("Cancelled. Nothing was sent."),
+    private_only=lambda t: t.tr("Please send /poll to me in a private chat."),
+    edit_again=lambda t: t.tr(
+        "Let's go through the poll again; each answer replaces the one before."))
 
 
 async def poll_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     where = await here(update, context)
-    if not await allowed(update, where):
+    if not await COMPOSER.allowed(update, where):
         return
-    draft = polls.Draft()
-    await save(where, "question", draft)
     log.info("polls.compose_started")
-    await ask(update, where, "question", draft)
+    await COMPOSER.open(update, where, {}, draft=polls.Draft())
 
 
-@step(FLOW, "question")
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                          text: str) -> None:
-    await answer_text(update, where, "question", text)
-
-
-@step(FLOW, "options")
-async def answer_options(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                         text: str) -> None:
-    await answer_text(update, where, "options", text)
-
-
-@step(FLOW, "filters")
-async def answer_filters(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                         text: str) -> None:
-    await answer_text(update, where, "filters", text)
-
-
-@step(FLOW, "closes")
-async def answer_closes(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                        text: str) -> None:
-    await answer_text(update, where, "closes", text)
-
-
-async def answer_text(update: Update, where: Here, name: str, text: str) -> None:
-    loaded = await load(where)
-    if loaded is None or loaded[0] != name:
-        return
-    if where.role is not Role.COORDINATOR:
-        async with where.rt.db.transaction() as session:
-            await conversations.finish(session, where.chat_id, where.user_id)
-        await reply(update, where, not_coordinator)
-        return
-    draft = loaded[1]
-    if name == "question":
-        value = polls.clean_question(text)
-        if value is None:
-            await ask(update, where, name, draft, i18n.N_(
-                "That question cannot be used: it must have 1 to 300 characters."))
-            return
-        draft.question = value
-    elif name == "options":
-        options = polls.clean_options(text)
-        if options is None:
-            await ask(update, where, name, draft, i18n.N_(
-                "Those options cannot be used: send 2 to 10 different options, one a line, of "
-                "up to 100 characters each."))
-            return
-        draft.options = options
-    elif name == "filters":
-        filters_ = polls.parse_filters(text)
-        if filters_ is None:
-            await ask(update, where, name, draft, i18n.N_(
-                "I do not know one of those filters or codes. Use state=, topic= and kind= with "
-                "the codes /members uses, or send “all”."))
-            return
-        draft.regions, draft.topics, draft.kinds = filters_
-    else:
-        closes = polls.parse_close(text, where.rt.clock.now(), where.timezone)
-        if closes is None:
-            await ask(update, where, name, draft, i18n.N_(
-                "I could not read that closing time, or it is less than 5 minutes away."))
-            return
-        draft.closes_at = closes.isoformat()
-    following = next_step(name)
-    await save(where, following, draft)
-    await ask(update, where, following, draft)
-
-
-async def stale(update: Update, where: Here) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(where.t.tr("This button is no longer valid."))
-
-
-@on(PollChoice)
-async def choice_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                        pressed: PollChoice) -> None:
+@on(PollSend, owner=Owner.DATA, who=Who.COORDINATOR)
+async def send_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                      pressed: PollSend) -> None:
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    if where.role is not Role.COORDINATOR:
-        await query.answer(not_coordinator(where.t), show_alert=True)
-        return
-    loaded = await load(where)
-    if loaded is None or loaded[0] != pressed.step or pressed.value not in dict(
-            choices(where.t, pressed.step)):
+    opened = await COMPOSER.load(where) if where.private else None
+    if opened is None or opened.step != PREVIEW:
         await stale(update, where)
         return
-    draft = loaded[1]
-    if pressed.step == "kind":
-        draft.kind = pressed.value
-    elif pressed.step == "counting":
-        draft.counting = pressed.value
-    elif pressed.step == "allies":
-        draft.allies_count = pressed.value == "yes"
-    else:
-        draft.tiers = [] if pressed.value == "all" else [pressed.value]
     await query.answer()
-    following = next_step(pressed.step)
-    await save(where, following, draft)
-    await ask(update, where, following, draft)
-
-
-@on(PollDecide)
-async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                        pressed: PollDecide) -> None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    if where.role is not Role.COORDINATOR:
-        log.info("polls.send_refused")
-        await query.answer(not_coordinator(where.t), show_alert=True)
-        return
-    loaded = await load(where)
-    if loaded is None or loaded[0] != "confirm":
-        await stale(update, where)
-        return
-    draft = loaded[1]
-    await query.answer()
-    if pressed.what == "x":
-        async with where.rt.db.transaction() as session:
-            await conversations.finish(session, where.chat_id, where.user_id)
-        await reply(update, where, lambda t: t.tr("Cancelled. Nothing was sent."))
-        return
-    if pressed.what == "e":
-        await save(where, "question", draft)
-        await ask(update, where, "question", draft, i18n.N_(
-            "Let's go through the poll again; each answer replaces the one before."))
-        return
+    draft = opened.draft
     closes = draft.closes()
     if not draft.complete() or closes is None or closes - where.rt.clock.now() < polls.MIN_OPEN:
-        await save(where, "closes", draft)
-        await ask(update, where, "closes", draft, i18n.N_(
+        opened.step = "closes"
+        await COMPOSER.save(where, opened)
+        await COMPOSER.ask(update, where, opened, lambda t: t.tr(
             "The closing time has passed or is too near: please send a new one."))
         return
     poll_id, chats, orgs = await publish(where, draft)
@@ -451,7 +294,7 @@ async def polls_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await reply(update, where, build, markup=InlineKeyboardMarkup(rows))
 
 
-@on(PollResults)
+@on(PollResults, owner=Owner.DATA)
 async def results_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: PollResults) -> None:
     where = await here(update, context)
@@ -480,7 +323,7 @@ async def results_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await reply_photo(update, where, chart.png, lambda t: render.chart_caption(t, poll))
 
 
-@on(PollInfo)
+@on(PollInfo, owner=Owner.DATA)
 async def info_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                       pressed: PollInfo) -> None:
     where = await here(update, context)
@@ -565,7 +408,7 @@ async def show_ballot(update: Update, where: Here, poll: Poll, ranking: list[int
                 markup=ballot_keyboard(where, poll, ranking))
 
 
-@on(BallotRank, BallotUndo, BallotConfirm)
+@on(BallotRank, BallotUndo, BallotConfirm, owner=Owner.DATA)
 async def ballot_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: BallotRank | BallotUndo | BallotConfirm) -> None:
     where = await here(update, context)

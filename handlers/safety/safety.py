@@ -27,11 +27,11 @@ from bot.services.membership import approvals, members_view, membership
 from bot.services.safety import erasure, privacy, safety
 from bot.services.shared import conversations
 from bot.services.shared.roles import Role
-from handlers.membership.organisations import redraw
 from handlers.safety import tasks
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Build, Here, anonymous_refusal, here, reply
+from handlers.shared.pressed import redraw
 from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         markup=markup)
 
 
-@on(ConfirmForget, KeepData)
+@on(ConfirmForget, KeepData, owner=Owner.ITS_MESSAGE)
 async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: ConfirmForget | KeepData) -> None:
     where = await here(update, context)
@@ -242,7 +242,7 @@ async def exit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         "only that an organisation left. This cannot be undone."), markup=markup)
 
 
-@on(ConfirmExit)
+@on(ConfirmExit, owner=Owner.ITS_MESSAGE)
 async def exit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                       pressed: ConfirmExit) -> None:
     where = await here(update, context)
@@ -365,7 +365,7 @@ async def lowprofile_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await reply(update, where, build, markup=markup)
 
 
-@on(LowProfileSet)
+@on(LowProfileSet, owner=Owner.DATA)
 async def lowprofile_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                             pressed: LowProfileSet) -> None:
     where = await here(update, context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -122,12 +123,30 @@ def page_buttons(where: Here, page: int, pages: int,
 async def reply_photo(update: Update, where: Here, png: bytes, caption: Build) -> Message | None:
     """A picture (a chart) in the update's chat, under the same chat policy as `reply`:
     protected, and kept for deletion, in a low-profile organisation's chat (rule Q)."""
-    message = update.effective_message
-    if message is None:
-        return None
-    sent = await message.get_bot().send_photo(
-        chat_id=where.chat_id, photo=png, caption=where.text(caption), parse_mode=ParseMode.HTML,
-        protect_content=where.policy.protect)
+    return await _reply_file(update, where, "photo", png, None, caption, protect=False)
+
+
+async def reply_document(update: Update, where: Here, data: bytes, filename: str,
+                         caption: Build | None = None, *, protect: bool = False) -> Message | None:
+    """A file (a CSV, a calendar entry) in the update's chat, under the chat's policy like every
+    reply; `protect` asks for protection where the policy alone would not (a file that names
+    members is never forwardable)."""
+    return await _reply_file(update, where, "document", data, filename, caption, protect=protect)
+
+
+async def _reply_file(update: Update, where: Here, kind: str, data: bytes, filename: str | None,
+                      caption: Build | None, *, protect: bool) -> Message:
+    """The one way a file reaches a chat outside the outbox: with the chat's protection and
+    recorded for the low-profile deletion, so no capability can forget either."""
+    bot = update.get_bot()
+    options: dict[str, Any] = {
+        "chat_id": where.chat_id, "protect_content": protect or where.policy.protect,
+        "caption": where.text(caption) if caption is not None else None,
+        "parse_mode": ParseMode.HTML if caption is not None else None}
+    if kind == "photo":
+        sent = await bot.send_photo(photo=data, **options)
+    else:
+        sent = await bot.send_document(document=data, filename=filename, **options)
     if where.policy.org_id is not None:
         async with where.rt.db.transaction() as session:
             await safety.record_sent(session, where.chat_id, sent.message_id, sent.date,

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 StepHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, "Here", str], Awaitable[None]]
 STEPS: dict[tuple[str, str], StepHandler] = {}
+# A flow that takes an edit of a message sent into it (the guided-flow kit's composers): given the
+# edited message's id and new text, it answers True when the edit replaced an answer.
+EditHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, "Here", int, str], Awaitable[bool]]
+EDITS: dict[str, EditHandler] = {}
 
 
 def step(flow: str, name: str) -> Callable[[StepHandler], StepHandler]:

@@ -41,9 +41,9 @@ from bot.services.shared import chats, conversations, people
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
 from bot.services.solidarity import solidarity
-from handlers.shared.buttons import on
+from handlers.shared.buttons import Owner, on
 from handlers.shared.callback_data import encode
-from handlers.shared.common import Here, anonymous_refusal, here, reply
+from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_photo
 from handlers.shared.steps import step
 from handlers.solidarity import render as sr
 
@@ -125,7 +125,7 @@ async def press_state(update: Update, context: ContextTypes.DEFAULT_TYPE,
     return where, state
 
 
-@on(sr.AskCapacity)
+@on(sr.AskCapacity, owner=Owner.DATA)
 async def capacity_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           pressed: sr.AskCapacity) -> None:
     found = await press_state(update, context, "capacity")
@@ -139,7 +139,7 @@ async def capacity_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                  for code, label in sr.URGENCY.items()]))
 
 
-@on(sr.AskUrgency)
+@on(sr.AskUrgency, owner=Owner.DATA)
 async def urgency_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: sr.AskUrgency) -> None:
     found = await press_state(update, context, "urgency")
@@ -180,7 +180,7 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
                 markup=keyboard(pairs))
 
 
-@on(sr.AskAlert)
+@on(sr.AskAlert, owner=Owner.DATA)
 async def alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        pressed: sr.AskAlert) -> None:
     found = await press_state(update, context, "alert")
@@ -222,7 +222,7 @@ async def ask_visibility(update: Update, where: Here, data: dict[str, object]) -
     await reply(update, where, build, markup=keyboard(pairs))
 
 
-@on(sr.AskVisibility)
+@on(sr.AskVisibility, owner=Owner.DATA)
 async def visibility_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                             pressed: sr.AskVisibility) -> None:
     found = await press_state(update, context, "visibility")
@@ -313,7 +313,7 @@ OFFER_TEXT: dict[solidarity.Outcome, str] = {
 }
 
 
-@on(sr.OfferPress)
+@on(sr.OfferPress, owner=Owner.DATA)
 async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        pressed: sr.OfferPress) -> None:
     where = await here(update, context)
@@ -371,7 +371,7 @@ ACCEPT_TEXT: dict[solidarity.Acceptance, str] = {
 }
 
 
-@on(sr.AcceptPress)
+@on(sr.AcceptPress, owner=Owner.DATA)
 async def accept_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: sr.AcceptPress) -> None:
     where = await here(update, context)
@@ -422,7 +422,7 @@ async def accept_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 # --- closing ------------------------------------------------------------------------------------
 
-@on(sr.ClosePress)
+@on(sr.ClosePress, owner=Owner.DATA)
 async def close_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        pressed: sr.ClosePress) -> None:
     where = await here(update, context)
@@ -553,13 +553,7 @@ async def requests_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     t = where.t
     chart = sr.measures_chart(t, measured)
     if chart is not None:
-        sent = await context.bot.send_photo(where.chat_id, photo=chart.png,
-                                            caption=sr.chart_caption(t),
-                                            protect_content=where.policy.protect or None)
-        if where.policy.org_id is not None:
-            async with where.rt.db.transaction() as session:
-                await safety.record_sent(session, where.chat_id, sent.message_id, sent.date,
-                                         where.policy)
+        await reply_photo(update, where, chart.png, sr.chart_caption)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

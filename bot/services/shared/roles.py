@@ -29,16 +29,21 @@ async def is_coordinator(session: AsyncSession, coordinator_ids: tuple[int, ...]
     return found.scalar() is not None
 
 
+async def is_active_contact(session: AsyncSession, user_id: int) -> bool:
+    """Whether the person speaks for an active member organisation (a coordinator may, or not)."""
+    if user_id == ANONYMOUS_ADMIN_ID:
+        return False
+    active = await session.execute(
+        select(Contact.user_id).join(Organisation, Organisation.id == Contact.org_id)
+        .where(Contact.user_id == user_id, Organisation.status == "active"))
+    return active.scalar() is not None
+
+
 async def role_of(session: AsyncSession, coordinator_ids: tuple[int, ...], user_id: int) -> Role:
     """Coordinator, else member (a contact of an active organisation), else stranger."""
     if await is_coordinator(session, coordinator_ids, user_id):
         return Role.COORDINATOR
-    if user_id == ANONYMOUS_ADMIN_ID:
-        return Role.STRANGER
-    active = await session.execute(
-        select(Contact.user_id).join(Organisation, Organisation.id == Contact.org_id)
-        .where(Contact.user_id == user_id, Organisation.status == "active"))
-    return Role.MEMBER if active.scalar() is not None else Role.STRANGER
+    return Role.MEMBER if await is_active_contact(session, user_id) else Role.STRANGER
 
 
 async def coordinator_ids_all(session: AsyncSession, configured: tuple[int, ...]) -> list[int]:
