@@ -81,7 +81,8 @@ async def test_non_coordinators_are_refused_and_nothing_changes(emu: Emulator,
             await emu.wait_for(lambda q=q: q.answered)
             assert q.answer_text == ONLY[lang], (label, lang)
     for data in ("v1:gc:action:kind:hearing", "v1:gt:action:offsets:60", "v1:gd:action:offsets",
-                 "v1:gf:action:when", f"v1:aca:{draft_row.id}", f"v1:acy:{action_id}", f"v1:acm:{action_id}"):
+                 "v1:gf:action:when", f"v1:aca:{draft_row.id}", f"v1:acy:{action_id}",
+                 f"v1:acm:{action_id}"):
         q = emu.forge_callback(sam, emu.private_chat(sam), 1, data)
         await emu.wait_for(lambda q=q: q.answered)
         assert q.answer_text == ONLY["en"]

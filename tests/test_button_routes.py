@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 import handlers  # noqa: F401  (every capability's routes register on import)
 from bot.db.models import SavedUpdate
 from bot.emulator import Emulator
-from bot.services.shared.vocabulary import MX_STATES
 from handlers.shared import callback_data as cd
 from handlers.shared.buttons import ROUTES, Owner, on
 from tests.alert_helpers import add_org, alert_copies, compose, send
@@ -40,7 +39,6 @@ WORDS = ("es", "acknowledge", "sign_on", "legal", "America/Mexico_City", "kind",
          "d", "on", "-", "all", "topics", "a", "help", "x")
 # The few whose checks want a value of their own (each line: the data, `{id}` the alert's id).
 EXAMPLES = {
-    "ReportState": "v1:rps:" + next(iter(MX_STATES)),
     "ToggleItem": "v1:pft:t:0:1",
     "LowProfileSet": "v1:lp:1:on:0",
     "AcceptPress": "v1:hy:1:1:0",
@@ -53,8 +51,6 @@ EXAMPLES = {
     "DigestSet": "v1:dgs:d:9",
     "ToggleAnswering": "v1:pfa:1",
     "MembersPage": "v1:mem:1:-",
-    "AskUrgency": "v1:hu:urgent",
-    "AskVisibility": "v1:hv:anon",
     "ClosePress": "v1:hx:1:helped",
     "RsvpPress": "v1:acr:1:going",
     "EditList": "v1:pfe:t",

@@ -98,12 +98,14 @@ async def test_bad_answers_get_the_reason_and_the_question_again(emu: Emulator, 
     again = await ask(emu, ana, "una fundación")
     assert "responde con los botones" in again.text and "¿Qué tipo" in again.text
     # A forged kind that decodes but is not a kind.
-    emu.forge_callback(ana, emu.private_chat(ana), kind_question.message_id, "v1:rc:kind:bank")
+    emu.forge_callback(ana, emu.private_chat(ana), kind_question.message_id,
+                       "v1:gc:register:kind:bank")
     forged = await emu.wait_for_bot_message(emu.private_chat(ana), after=again)
     assert "Esa no es una de las opciones" in forged.text and "¿Qué tipo" in forged.text
     # Malformed data and a button of another step: "no longer valid", nothing changes.
     before = await counts(bot)
-    for data in ("v1:rc:kind", "v1:zz:1", "v1:rc:tier:member", "v1:rd:areas", "v1:rs"):
+    for data in ("v1:gc:register:kind", "v1:zz:1", "v1:gc:register:tier:member",
+                 "v1:gd:register:areas", "v1:rs"):
         query = emu.forge_callback(ana, emu.private_chat(ana), kind_question.message_id, data)
         await emu.wait_for(lambda q=query: q.answered, what="the answer to a bad press")
         assert query.answer_text == "Este botón ya no es válido."

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -28,28 +28,14 @@ from bot.services.shared.visibility import shown_name
 from handlers.alerts import alerts as composer
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
-from handlers.shared.common import Here, anonymous_refusal, here, reply
+from handlers.shared.common import Here, here, reply
+from handlers.shared.guided import Composer, Kind, Refuse, StateDrafts, Step
 from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
 FLOW = "report"
 DISMISS_FLOW = "report_dismiss"
 STATES: tuple[str, ...] = tuple(sorted(v.MX_STATES, key=lambda c: v.MX_STATES[c]))
-
-
-@action("rps")
-@dataclasses.dataclass(frozen=True)
-class ReportState:
-    state: str
-
-    def valid(self) -> bool:
-        return self.state == reports.NO_STATE or self.state in v.MX_STATES
-
-
-@action("rpk")
-@dataclasses.dataclass(frozen=True)
-class ReportSkip:
-    """No document or link."""
 
 
 @action("rpd")
@@ -74,13 +60,48 @@ def only_contacts(t: Text) -> str:
     return t.tr("Only the contacts of an active member organisation can do this.")
 
 
-def state_keyboard(t: Text) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(v.MX_STATES[c], callback_data=encode(ReportState(c)))
-               for c in STATES]
-    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([InlineKeyboardButton(t.tr("Not about one state"),
-                                      callback_data=encode(ReportState(reports.NO_STATE)))])
-    return InlineKeyboardMarkup(rows)
+# --- the /report flow, as its steps ---------------------------------------------------------------
+
+@dataclasses.dataclass
+class Draft:
+    """What a report holds until it is sent (kept in the conversation row)."""
+
+    text: str | None = None
+    link: str | None = None
+    file_id: str | None = None
+    file_name: str | None = None
+    state: str | None = None
+
+
+def _text(where: Here, text: str, draft: Draft) -> dict[str, object] | Refuse:
+    value = reports.clean_text(text)
+    if value is None:
+        return Refuse(lambda t: t.tr("Please describe it in one message of up to {n} characters.",
+                                     n=t.number(reports.MAX_TEXT)))
+    return {"text": value}
+
+
+def _link(where: Here, text: str, draft: Draft) -> dict[str, object] | Refuse:
+    link = alerts.clean_link(text)
+    if link is None:
+        return Refuse(lambda t: t.tr(
+            "That is not a link I can use: it must start with https:// (or http://) and have "
+            "no spaces. Send a document or a link, or press Skip."))
+    return {"link": link}
+
+
+STEPS = (
+    Step("text", Kind.TEXT, lambda t, _: t.tr(
+        "<b>Report a threat to the coordinators.</b> What is happening? Describe it in one "
+        "message (a new law, a regulation, an attack…); /cancel to stop."), parse=_text),
+    Step("attach", Kind.TEXT, lambda t, _: t.tr(
+        "Send a document or a link (https://…) about it, or press Skip."), parse=_link,
+        optional=True, document=lambda document: {
+            "file_id": document.file_id, "file_name": (document.file_name or "")[:200]}),
+    Step("state", Kind.CHOICE, lambda t, _: t.tr("Which state does it concern?"),
+         options=lambda t, _: [*((c, v.MX_STATES[c]) for c in STATES),
+                               (reports.NO_STATE, t.tr("Not about one state"))], per_row=3),
+)
 
 
 async def state_of(where: Here, flow: str) -> conversations.State | None:
@@ -90,78 +111,11 @@ async def state_of(where: Here, flow: str) -> conversations.State | None:
     return state if state is not None and state.flow == flow else None
 
 
-async def save(where: Here, name: str, data: dict[str, object]) -> None:
-    async with where.rt.db.transaction() as session:
-        await conversations.save(session, where.chat_id, where.user_id,
-                                 conversations.State(FLOW, name, dict(data)),
-                                 where.rt.clock.now())
-
-
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     where = await here(update, context)
-    if where.anonymous:
-        await reply(update, where, anonymous_refusal)
+    if not await COMPOSER.allowed(update, where):
         return
-    async with where.rt.db.transaction() as session:
-        org = await reports.reporter(session, where.user_id)
-    if org is None:
-        log.info("reports.refused")
-        await reply(update, where, only_contacts)
-        return
-    if not where.private:
-        await reply(update, where, lambda t: t.tr(
-            "Please send /report to me in a private chat: reports go to the coordinators "
-            "only."), markup=composer.to_private(where))
-        return
-    await save(where, "text", {})
-    await reply(update, where, lambda t: t.tr(
-        "<b>Report a threat to the coordinators.</b> What is happening? Describe it in one "
-        "message (a new law, a regulation, an attack…); /cancel to stop."))
-
-
-@step(FLOW, "text")
-async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                      text: str) -> None:
-    value = reports.clean_text(text)
-    if value is None:
-        await reply(update, where, lambda t: t.tr(
-            "Please describe it in one message of up to {n} characters.",
-            n=t.number(reports.MAX_TEXT)))
-        return
-    await save(where, "attach", {"text": value})
-    await reply(update, where, lambda t: t.tr(
-        "Send a document or a link (https://…) about it, or press Skip."),
-        markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-            where.t.tr("Skip"), callback_data=encode(ReportSkip()))]]))
-
-
-async def ask_state(update: Update, where: Here) -> None:
-    await reply(update, where, lambda t: t.tr("Which state does it concern?"),
-                markup=state_keyboard(where.t))
-
-
-@step(FLOW, "attach")
-async def answer_link(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                      text: str) -> None:
-    state = await state_of(where, FLOW)
-    if state is None:
-        return
-    link = alerts.clean_link(text)
-    if link is None:
-        await reply(update, where, lambda t: t.tr(
-            "That is not a link I can use: it must start with https:// (or http://) and have "
-            "no spaces. Send a document or a link, or press Skip."),
-            markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                where.t.tr("Skip"), callback_data=encode(ReportSkip()))]]))
-        return
-    await save(where, "state", {**state.data, "link": link})
-    await ask_state(update, where)
-
-
-@step(FLOW, "state")
-async def state_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                         text: str) -> None:
-    await ask_state(update, where)
+    await COMPOSER.open(update, where, {}, draft=Draft())
 
 
 async def document_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -170,28 +124,7 @@ async def document_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if message is None or message.document is None:
         return
     where = await here(update, context)
-    state = await state_of(where, FLOW)
-    if state is None or state.step != "attach":
-        return
-    document = message.document
-    await save(where, "state", {**state.data, "file_id": document.file_id,
-                                "file_name": (document.file_name or "")[:200]})
-    await ask_state(update, where)
-
-
-@on(ReportSkip, owner=Owner.DATA)
-async def skip_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                      pressed: ReportSkip) -> None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    state = await state_of(where, FLOW)
-    if state is None or state.step != "attach":
-        await query.answer(where.t.tr("This button is no longer valid."))
-        return
-    await query.answer()
-    await save(where, "state", state.data)
-    await ask_state(update, where)
+    await COMPOSER.take_document(update, where, message.document)
 
 
 def coordinator_copy(t: Text, report: Report, org_name: str, low_profile: bool) -> str:
@@ -213,19 +146,11 @@ def report_buttons(t: Text, report_id: int) -> list[list[dict[str, str]]]:
              {"text": t.tr("Dismiss"), "callback_data": encode(ReportDismiss(report_id))}]]
 
 
-@on(ReportState, owner=Owner.DATA)
-async def state_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                       pressed: ReportState) -> None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    state = await state_of(where, FLOW)
-    if state is None or state.step != "state" or not where.private:
-        await query.answer(where.t.tr("This button is no longer valid."))
-        return
+async def submit(update: Update, where: Here, data: Draft) -> None:
+    """The last answer given: the report reaches the coordinators through the outbox, in the
+    transaction that records it (rule D)."""
     settings = where.rt.settings
     now = where.rt.clock.now()
-    data = state.data
     async with where.rt.db.transaction() as session:
         org = await reports.reporter(session, where.user_id)
         if org is None:
@@ -234,9 +159,9 @@ async def state_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         else:
             lang = "en" if where.language == "en" else "es"
             report = await reports.create(
-                session, org.id, where.user_id, str(data.get("text") or ""), now,
-                link=data.get("link"), file_id=data.get("file_id"),
-                file_name=data.get("file_name"), state=pressed.state, language=lang)
+                session, org.id, where.user_id, data.text or "", now, link=data.link,
+                file_id=data.file_id, file_name=data.file_name, state=data.state,
+                language=lang)
             name = shown_name(org, coordinator_view=True) or ""
             recipients = await members_view.coordination_recipients(
                 session, settings.coordinator_ids, settings.coordination_chat_id)
@@ -259,7 +184,6 @@ async def state_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                      now)
             await reports.set_fanout(session, report.id, fanout)
             await conversations.finish(session, where.chat_id, where.user_id)
-    await query.answer()
     if report is None:
         await reply(update, where, only_contacts)
         return
@@ -267,6 +191,13 @@ async def state_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     log.info("reports.created report=%d", report.id)
     await reply(update, where, lambda t: t.tr(
         "Thank you. The coordinators got your report and will tell you what they do with it."))
+
+
+COMPOSER = Composer(
+    FLOW, STEPS, StateDrafts.of(Draft), submit,
+    cancelled=lambda t: t.tr("Cancelled. Nothing was changed."),
+    private_only=lambda t: t.tr("Please send /report to me in a private chat: reports go to the "
+                                "coordinators only."), who=Who.CONTACT, to_private=True)
 
 
 async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here | None:

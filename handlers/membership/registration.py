@@ -36,63 +36,22 @@ from bot.services.shared.roles import Role
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply
-from handlers.shared.pressed import redraw_buttons
+from handlers.shared.guided import PREVIEW, Composer, Kind, Refuse, StateDrafts, Step, stale
 from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
 
 FLOW = "register"
 REJECT_FLOW = "reject"
-ORDER = ("name", "kind", "tier", "scope", "areas", "topics", "capacities", "language", "answer",
-         "confirm")
-CHOICE_STEPS = ("kind", "tier", "scope", "areas", "language", "answer")
-TOGGLE_STEPS = ("areas", "topics", "capacities")
 ANSWERS = ("any", "contacts")
 COPY_WAIT = 10.0  # wall seconds to wait for copies of a request still being sent
 
 
-# --- button data --------------------------------------------------------------------------------
-
-@action("rc")
-@dataclasses.dataclass(frozen=True)
-class RegChoice:
-    """One answer of a closed set (kind, tier, scope, a national org's country, language, ...)."""
-
-    step: str
-    value: str
-
-    def valid(self) -> bool:
-        return self.step in CHOICE_STEPS and 0 < len(self.value) <= 24
-
-
-@action("rt")
-@dataclasses.dataclass(frozen=True)
-class RegToggle:
-    step: str
-    value: str
-
-    def valid(self) -> bool:
-        return self.step in TOGGLE_STEPS and 0 < len(self.value) <= 24
-
-
-@action("rd")
-@dataclasses.dataclass(frozen=True)
-class RegDone:
-    step: str
-
-    def valid(self) -> bool:
-        return self.step in TOGGLE_STEPS
-
+# --- button data (the flow's own buttons come from the guided-flow kit) --------------------------
 
 @action("rs")
 @dataclasses.dataclass(frozen=True)
 class RegSubmit:
-    pass
-
-
-@action("rx")
-@dataclasses.dataclass(frozen=True)
-class RegCancel:
     pass
 
 
@@ -145,140 +104,87 @@ def describe(t: Text, org: Draft | Organisation) -> list[str]:
     ]
 
 
-def question(t: Text, name: str, draft: Draft) -> str:
-    if name == "name":
-        return t.tr("What is your organisation's name? (2 to 120 characters, or /cancel)")
-    if name == "kind":
-        return t.tr("What kind of organisation is it?")
-    if name == "tier":
-        return t.tr("Which membership do you ask for? Full members take part in every decision; "
-                    "allies receive alerts and join actions.")
-    if name == "scope":
-        return t.tr("Where does it work?")
-    if name == "areas":
-        if draft.scope == "national":
-            return t.tr("In which country does it work?")
-        if draft.scope == "regional":
-            return t.tr("In which Latin American countries does it work? Choose two or more, "
-                        "then press Done.")
-        return t.tr("In which states of Mexico does it work? Choose one or more, then press Done.")
-    if name == "topics":
-        return t.tr("Which topics does it follow? Choose any, then press Done.")
-    if name == "capacities":
-        return t.tr("Which capacities can it offer to other members? Choose any (or none), then "
+def _name(where: Here, text: str, draft: Draft) -> dict[str, object] | Refuse:
+    name = membership.clean_name(text)
+    if name is None:
+        return Refuse(lambda t: t.tr(
+            "That name cannot be used: it must have 2 to 120 characters on one line and not "
+            "start with “/”."))
+    return {"name": name}
+
+
+def _areas(t: Text, draft: Draft) -> list[tuple[str, str]]:
+    if draft.scope in ("local", "state"):
+        return sorted(v.MX_STATES.items(), key=lambda kv: kv[1])
+    return sorted(((c, country(t, c)) for c in v.LATAM), key=lambda kv: kv[1])
+
+
+def _areas_question(t: Text, draft: Draft) -> str:
+    if draft.scope == "national":
+        return t.tr("In which country does it work?")
+    if draft.scope == "regional":
+        return t.tr("In which Latin American countries does it work? Choose two or more, then "
                     "press Done.")
-    if name == "language":
-        return t.tr("In which language should I write to it?")
-    if name == "answer":
-        return t.tr("In your organisation's groups, who may answer alerts and polls for it?")
-    lines = [t.tr("<b>Please check your registration</b>"), "", *describe(t, draft)]
-    return "\n".join(lines)
+    return t.tr("In which states of Mexico does it work? Choose one or more, then press Done.")
 
 
-def options(t: Text, name: str, draft: Draft) -> list[tuple[str, str]]:
-    """(value, label) of the buttons of a step."""
-    if name == "kind":
-        return [(k, t.tr(label)) for k, label in v.KINDS.items()]
-    if name == "tier":
-        return [(k, t.tr(label)) for k, label in v.TIERS.items()]
-    if name == "scope":
-        return [(k, t.tr(label)) for k, label in v.SCOPES.items()]
-    if name == "areas":
-        if draft.scope in ("local", "state"):
-            return sorted(v.MX_STATES.items(), key=lambda kv: kv[1])
-        return sorted(((c, country(t, c)) for c in v.LATAM), key=lambda kv: kv[1])
-    if name == "topics":
-        return [(k, t.tr(label)) for k, label in v.TOPICS.items()]
-    if name == "capacities":
-        return [(k, t.tr(label)) for k, label in v.CAPACITIES.items()]
-    if name == "language":
-        return [(code, i18n.language_name(code, code)) for code in v.LANGUAGES]
-    if name == "answer":
-        return [(a, answer_label(t, a)) for a in ANSWERS]
-    return []
+def _areas_done(t: Text, draft: Draft, editing: bool) -> str | None:
+    if draft.scope == "regional" and len(draft.areas) < 2:
+        return t.tr("Choose at least two countries first.")
+    if not draft.areas:
+        return t.tr("Choose at least one state first.")
+    return None
 
 
-def is_toggle(name: str, draft: Draft) -> bool:
-    return name in ("topics", "capacities") or (name == "areas" and draft.scope != "national")
+def _labels(labels: dict[str, str]) -> Callable[[Text, Draft], list[tuple[str, str]]]:
+    return lambda t, _: [(k, t.tr(label)) for k, label in labels.items()]
 
 
-def selected(name: str, draft: Draft) -> list[str]:
-    return list(getattr(draft, name)) if name in TOGGLE_STEPS else []
+def _confirm(t: Text, draft: Draft) -> str:
+    return "\n".join([t.tr("<b>Please check your registration</b>"), "", *describe(t, draft)])
 
 
-def keyboard(where: Here, name: str, draft: Draft) -> InlineKeyboardMarkup | None:
-    t = where.t
-    if name == "confirm":
-        return InlineKeyboardMarkup([[
-            InlineKeyboardButton(t.tr("Submit"), callback_data=encode(RegSubmit())),
-            InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(RegCancel())),
-        ]])
-    choices = options(t, name, draft)
-    if not choices:
-        return None
-    toggle = is_toggle(name, draft)
-    chosen = selected(name, draft)
-    per_row = 3 if name == "areas" else 2 if len(choices) > 3 else 1
-    buttons = []
-    for value, label in choices:
-        if toggle:
-            text = f"✅ {label}" if value in chosen else label
-            data = encode(RegToggle(name, value))
-        else:
-            text, data = label, encode(RegChoice(name, value))
-        buttons.append(InlineKeyboardButton(text, callback_data=data))
-    rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
-    if toggle:
-        rows.append([InlineKeyboardButton(t.tr("Done"), callback_data=encode(RegDone(name)))])
-    return InlineKeyboardMarkup(rows)
+STEPS = (
+    Step("name", Kind.TEXT, lambda t, _: t.tr(
+        "What is your organisation's name? (2 to 120 characters, or /cancel)"), parse=_name),
+    Step("kind", Kind.CHOICE, lambda t, _: t.tr("What kind of organisation is it?"),
+         options=_labels(v.KINDS)),
+    Step("tier", Kind.CHOICE, lambda t, _: t.tr(
+        "Which membership do you ask for? Full members take part in every decision; allies "
+        "receive alerts and join actions."), options=_labels(v.TIERS)),
+    Step("scope", Kind.CHOICE, lambda t, _: t.tr("Where does it work?"),
+         options=_labels(v.SCOPES),
+         pick=lambda value, draft: {"scope": value,
+                                    **({"areas": []} if draft.scope != value else {})}),
+    Step("areas", Kind.CHOICE, _areas_question, options=_areas,
+         toggles=lambda draft: draft.scope != "national", pick=lambda value, _: {
+             "areas": [value]}, per_row=3, done=_areas_done),
+    Step("topics", Kind.TOGGLE, lambda t, _: t.tr(
+        "Which topics does it follow? Choose any, then press Done."), options=_labels(v.TOPICS)),
+    Step("capacities", Kind.TOGGLE, lambda t, _: t.tr(
+        "Which capacities can it offer to other members? Choose any (or none), then press "
+        "Done."), options=_labels(v.CAPACITIES)),
+    Step("language", Kind.CHOICE, lambda t, _: t.tr("In which language should I write to it?"),
+         options=lambda t, _: [(code, i18n.language_name(code, code)) for code in v.LANGUAGES]),
+    Step("answer", Kind.CHOICE, lambda t, _: t.tr(
+        "In your organisation's groups, who may answer alerts and polls for it?"),
+        options=lambda t, _: [(a, answer_label(t, a)) for a in ANSWERS],
+        pick=lambda value, _: {"only_contacts_answer": value == "contacts"}),
+)
 
 
-# --- the flow's state ---------------------------------------------------------------------------
-
-@dataclasses.dataclass
-class Flow:
-    step: str
-    draft: Draft
-    skip: list[str]
-    approved_by: int | None
-
-    def state(self) -> conversations.State:
-        return conversations.State(FLOW, self.step, {
-            "draft": self.draft.to_json(), "skip": self.skip, "approved_by": self.approved_by})
-
-    def advance(self) -> None:
-        index = ORDER.index(self.step) + 1
-        while ORDER[index] in self.skip:
-            index += 1
-        self.step = ORDER[index]
+async def confirm(update: Update, where: Here, draft: Draft) -> None:
+    """The registration as the coordinators will read it, with Submit and Cancel."""
+    markup = COMPOSER.controls(where, draft, InlineKeyboardButton(
+        where.t.tr("Submit"), callback_data=encode(RegSubmit())), edit=False)
+    await reply(update, where, lambda t: _confirm(t, draft), markup=markup)
 
 
-async def load(where: Here) -> Flow | None:
-    async with where.rt.db.transaction() as session:
-        state = await conversations.current(session, where.chat_id, where.user_id,
-                                            where.rt.clock.now())
-    if state is None or state.flow != FLOW:
-        return None
-    data = state.data
-    return Flow(step=state.step, draft=Draft.from_json(data.get("draft") or {}),
-                skip=list(data.get("skip") or []), approved_by=data.get("approved_by"))
-
-
-async def save(where: Here, flow: Flow) -> None:
-    async with where.rt.db.transaction() as session:
-        await conversations.save(session, where.chat_id, where.user_id, flow.state(),
-                                 where.rt.clock.now())
-
-
-async def ask(update: Update, where: Here, flow: Flow, reason: Callable[[Text], str] | None = None
-              ) -> None:
-    """Ask the flow's current question, after the reason the last answer was refused, if any."""
-
-    def build(t: Text) -> str:
-        text = question(t, flow.step, flow.draft)
-        return f"{reason(t)}\n\n{text}" if reason else text
-
-    await reply(update, where, build, markup=keyboard(where, flow.step, flow.draft))
+COMPOSER = Composer(
+    FLOW, STEPS, StateDrafts(Draft.from_json, lambda draft: draft.to_json()), confirm,
+    cancelled=lambda t: t.tr("Cancelled. Nothing was changed."),
+    private_only=lambda t: t.tr("Registration continues in a private chat with me: press the "
+                                "button below."), who=Who.ANYONE)
 
 
 def refusal_text(t: Text, refusal: Refusal) -> str:
@@ -317,148 +223,20 @@ async def register_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             "Registration continues in a private chat with me: press the button below."),
             markup=markup)
         return
-    await begin(update, where, Draft(), skip=[], approved_by=None)
+    await begin(update, where, Draft(), prefilled=[])
 
 
-async def begin(update: Update, where: Here, draft: Draft, skip: list[str],
-                approved_by: int | None) -> None:
+async def begin(update: Update, where: Here, draft: Draft, prefilled: list[str]) -> None:
     """Open (or restart) the flow at its first question that is not prefilled."""
     async with where.rt.db.transaction() as session:
         existing = await membership.org_of(session, where.user_id)
     if existing is not None and existing.status in ("pending", "active", "suspended"):
         await reply(update, where, lambda t: refusal_text(t, Refusal.ALREADY_CONTACT))
         return
-    flow = Flow(step=ORDER[0], draft=draft, skip=skip, approved_by=approved_by)
-    if flow.step in skip:
-        flow.advance()
-    await save(where, flow)
     log.info("registration.started")
-    await ask(update, where, flow, lambda t: t.tr(
+    await COMPOSER.open(update, where, {"prefilled": prefilled}, draft=draft, reason=lambda t: t.tr(
         "Let's register your organisation. I will ask a few questions; send /cancel at any time "
         "to stop, and nothing will be kept."))
-
-
-@step(FLOW, "name")
-async def answer_name(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                      text: str) -> None:
-    flow = await load(where)
-    if flow is None:
-        return
-    name = membership.clean_name(text)
-    if name is None:
-        await ask(update, where, flow, lambda t: t.tr(
-            "That name cannot be used: it must have 2 to 120 characters on one line and not "
-            "start with “/”."))
-        return
-    flow.draft.name = name
-    flow.advance()
-    await save(where, flow)
-    await ask(update, where, flow)
-
-
-async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                           text: str) -> None:
-    """Free text where a button answers: the question again, nothing changed."""
-    flow = await load(where)
-    if flow is None:
-        return
-    await ask(update, where, flow, lambda t: t.tr("Please answer with the buttons."))
-
-
-for _name in ORDER[1:]:
-    step(FLOW, _name)(buttons_expected)
-
-
-async def stale(update: Update, where: Here) -> None:
-    query = update.callback_query
-    assert query is not None
-    log.info("registration.stale_button")
-    await query.answer(where.t.tr("This button is no longer valid."))
-
-
-@on(RegChoice, RegToggle, RegDone, owner=Owner.DATA)
-async def registration_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                              pressed: RegChoice | RegToggle | RegDone) -> None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    flow = await load(where)
-    if flow is None or flow.step != pressed.step or not where.private:
-        await stale(update, where)
-        return
-    draft = flow.draft
-    toggle = is_toggle(flow.step, draft)
-    if isinstance(pressed, RegChoice) == toggle:
-        await stale(update, where)
-        return
-    if isinstance(pressed, RegDone):
-        reason = done_refusal(flow.step, draft)
-        await query.answer()
-        if reason is not None:
-            await ask(update, where, flow, reason)
-            return
-        flow.advance()
-        await save(where, flow)
-        await ask(update, where, flow)
-        return
-    allowed = [value for value, _ in options(where.t, flow.step, draft)]
-    if pressed.value not in allowed:
-        await query.answer()
-        await ask(update, where, flow, lambda t: t.tr("That is not one of the choices."))
-        return
-    if isinstance(pressed, RegToggle):
-        chosen = selected(flow.step, draft)
-        chosen = ([c for c in chosen if c != pressed.value] if pressed.value in chosen
-                  else [*chosen, pressed.value])
-        setattr(draft, flow.step, chosen)
-        await save(where, flow)
-        await query.answer()
-        await redraw_buttons(query, keyboard(where, flow.step, draft))
-        return
-    apply_choice(draft, flow.step, pressed.value)
-    flow.advance()
-    await save(where, flow)
-    await query.answer()
-    await ask(update, where, flow)
-
-
-def apply_choice(draft: Draft, name: str, value: str) -> None:
-    if name == "scope":
-        if draft.scope != value:
-            draft.areas = []
-        draft.scope = value
-    elif name == "areas":
-        draft.areas = [value]
-    elif name == "answer":
-        draft.only_contacts_answer = value == "contacts"
-    else:
-        setattr(draft, name, value)
-
-
-def done_refusal(name: str, draft: Draft) -> Callable[[Text], str] | None:
-    if name != "areas":
-        return None
-    if draft.scope == "regional" and len(draft.areas) < 2:
-        return lambda t: t.tr("Choose at least two countries first.")
-    if not draft.areas:
-        return lambda t: t.tr("Choose at least one state first.")
-    return None
-
-
-@on(RegCancel, owner=Owner.DATA)
-async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                        pressed: RegCancel) -> None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    flow = await load(where)
-    if flow is None:
-        await stale(update, where)
-        return
-    async with where.rt.db.transaction() as session:
-        await conversations.finish(session, where.chat_id, where.user_id)
-    await query.answer()
-    await reply(update, where, lambda t: t.tr("Cancelled. Nothing was changed."))
 
 
 @on(RegSubmit, owner=Owner.DATA)
@@ -467,10 +245,11 @@ async def submit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    flow = await load(where)
-    if flow is None or flow.step != "confirm" or not membership.complete(flow.draft):
+    opened = await COMPOSER.load(where) if where.private else None
+    if opened is None or opened.step != PREVIEW or not membership.complete(opened.draft):
         await stale(update, where)
         return
+    draft = opened.draft
     await query.answer()
     user = update.effective_user
     assert user is not None
@@ -478,15 +257,15 @@ async def submit_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     try:
         async with where.rt.db.transaction() as session:
             approved_by = None
-            if flow.draft.invitation:
-                inviter = await approvals.invitation_used_by(session, flow.draft.invitation,
+            if draft.invitation:
+                inviter = await approvals.invitation_used_by(session, draft.invitation,
                                                              where.user_id)
                 # The inviter approves only while still a coordinator; else, as any
                 # registration, it waits for one (a removed coordinator's link lets no one in).
                 if inviter is not None and await roles.is_coordinator(
                         session, where.rt.settings.coordinator_ids, inviter.created_by):
                     approved_by = inviter.created_by
-            org = await membership.register(session, flow.draft, where.user_id, now,
+            org = await membership.register(session, draft, where.user_id, now,
                                             approved_by=approved_by)
             await conversations.finish(session, where.chat_id, where.user_id)
             if approved_by is None:
@@ -787,7 +566,7 @@ async def start_payload(update: Update, context: ContextTypes.DEFAULT_TYPE, wher
                         payload: str) -> bool:
     """Called by /start with a deep-link payload; False when the payload is not ours."""
     if payload == "register":
-        await begin(update, where, Draft(), skip=[], approved_by=None)
+        await begin(update, where, Draft(), prefilled=[])
         return True
     if not payload.startswith("inv_"):
         return False
@@ -801,7 +580,6 @@ async def start_payload(update: Update, context: ContextTypes.DEFAULT_TYPE, wher
             invitation = await membership.redeem(session, code, where.user_id, now,
                                                  where.rt.settings.coordinator_ids)
             org_id, org_name, tier = invitation.org_id, invitation.org_name, invitation.tier
-            created_by = invitation.created_by
             org = await approvals.organisation(session, org_id) if org_id else None
             org_label = org.name if org is not None else ""
     except MembershipError as error:
@@ -816,8 +594,8 @@ async def start_payload(update: Update, context: ContextTypes.DEFAULT_TYPE, wher
             name=org_label))
         return True
     draft = Draft(name=org_name, tier=tier if tier in v.TIERS else None, invitation=code)
-    skip = [s for s, value in (("name", draft.name), ("tier", draft.tier)) if value]
-    await begin(update, where, draft, skip=skip, approved_by=created_by)
+    prefilled = [s for s, value in (("name", draft.name), ("tier", draft.tier)) if value]
+    await begin(update, where, draft, prefilled)
     return True
 
 

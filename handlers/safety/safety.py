@@ -28,14 +28,14 @@ from bot.services.safety import erasure, privacy, safety
 from bot.services.shared import conversations
 from bot.services.shared.roles import Role
 from handlers.safety import tasks
-from handlers.shared.buttons import Owner, on
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Build, Here, anonymous_refusal, here, reply
+from handlers.shared.guided import Composer, Kind, Refuse, StateDrafts, Step
 from handlers.shared.pressed import redraw
-from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
-FLOW, STEP_ALIAS = "lowprofile", "alias"
+FLOW = "lowprofile"
 DELETE_CHOICES = (1, 6, 12, 24, 47)
 
 
@@ -389,13 +389,10 @@ async def lowprofile_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                                   where.user_id, now)
         else:
             state = None
-            await conversations.save(session, where.chat_id, where.user_id, conversations.State(
-                FLOW, STEP_ALIAS, {"org_id": pressed.org_id}), now)
         org = await approvals.organisation(session, pressed.org_id)
     await query.answer()
     if pressed.what == "alias":
-        await reply(update, where, lambda t: t.tr(
-            "Type the alias other members will see (up to 60 characters), or /cancel."))
+        await ALIAS.open(update, where, {}, draft=AliasDraft(pressed.org_id))
         return
     if org is None or state is None:
         return
@@ -404,32 +401,49 @@ async def lowprofile_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await redraw(query, where.text(build), reply_markup=markup)
 
 
-@step(FLOW, STEP_ALIAS)
-async def answer_alias(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                       text: str) -> None:
+@dataclasses.dataclass
+class AliasDraft:
+    org_id: int = 0
+    alias: str | None = None
+
+
+def _alias(where: Here, text: str, draft: AliasDraft) -> dict[str, object] | Refuse:
     alias = safety.clean_alias(text)
     if alias is None:
-        await reply(update, where, lambda t: t.tr(
-            "An alias is 1 to 60 characters. Type it again, or /cancel."))
-        return
+        return Refuse(lambda t: t.tr("An alias is 1 to 60 characters. Type it again, or /cancel."))
+    return {"alias": alias}
+
+
+async def set_alias(update: Update, where: Here, draft: AliasDraft) -> None:
+    """The alias typed: kept (for the organisation's contacts or a coordinator), and the
+    low-profile view again."""
     rt = where.rt
     now = rt.clock.now()
     async with rt.db.transaction() as session:
-        state_row = await conversations.current(session, where.chat_id, where.user_id, now)
-        org_id = int((state_row.data if state_row else {}).get("org_id", 0))
         await conversations.finish(session, where.chat_id, where.user_id)
-    if not org_id or not await _may_manage(where, org_id):
+    if not draft.org_id or not await _may_manage(where, draft.org_id):
         await reply(update, where, lambda t: t.tr(
             "Only the organisation's contacts or a coordinator can change this."))
         return
     async with rt.db.transaction() as session:
-        state = await safety.set_alias(session, org_id, alias, where.user_id, now)
-        org = await approvals.organisation(session, org_id)
+        state = await safety.set_alias(session, draft.org_id, draft.alias, where.user_id, now)
+        org = await approvals.organisation(session, draft.org_id)
     if state is None or org is None:
         await reply(update, where, lambda t: t.tr("Turn the low profile on first."))
         return
     build, markup = _view(org.id, org.name, state, where)
     await reply(update, where, build, markup=markup)
+
+
+# The alias is the one question this flow asks (the kit's text step: a refused alias is asked
+# again; an edit of it, while asked, is read again).
+ALIAS = Composer(
+    FLOW, (Step("alias", Kind.TEXT, lambda t, _: t.tr(
+        "Type the alias other members will see (up to 60 characters), or /cancel."),
+        parse=_alias),), StateDrafts.of(AliasDraft), set_alias,
+    cancelled=lambda t: t.tr("Cancelled. Nothing was changed."),
+    private_only=lambda t: t.tr("Please send this command to me in our private chat, not in a "
+                                "group."), who=Who.ANYONE)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -23,6 +23,7 @@ Adding a step to a composer is one `Step(...)` in its declaration, placed where 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
@@ -66,8 +67,11 @@ class Step:
     name: str
     kind: Kind
     question: Callable[[Text, Draft], str]
-    # TEXT: the values an answer sets, or why it cannot be used
-    parse: Callable[[Here, str, Draft], dict[str, object] | Refuse] | None = None
+    # TEXT: the values an answer sets, or why it cannot be used (may be a coroutine: a step
+    # whose answer decides what is asked next may look things up)
+    parse: Callable[[Here, str, Draft], Any] | None = None
+    # TEXT: a document sent instead of a text, as the values it sets (a report's evidence)
+    document: Callable[[Any], dict[str, object]] | None = None
     # CHOICE and TOGGLE: the buttons, as (value, label)
     options: Callable[[Text, Draft], list[tuple[str, str]]] | None = None
     # CHOICE: the values a chosen button sets (default: the step's field is the value)
@@ -85,7 +89,8 @@ class Step:
     max_chars: int = 0  # PARTS: the joined text's limit
     applies: Callable[[Draft], bool] | None = None  # asked only when this holds
     then: Callable[[Draft], str | None] | None = None  # after an edit from the preview
-    done: Callable[[Text, Draft, bool], str | None] | None = None  # why Done is refused
+    # why Done is refused (said with the question again): the draft, and whether editing
+    done: Callable[[Text, Draft, bool], str | None] | None = None
     on_done: Callable[[Draft], dict[str, object]] | None = None  # values Done (or Skip) sets
     label: str | None = None  # its name in the Edit menu (N_); None: not editable
     editable: Callable[[Draft], bool] | None = None  # offered in the Edit menu (default: applies)
@@ -151,6 +156,13 @@ class StateDrafts:
 
     async def discard(self, session: Any, data: dict[str, Any], user_id: int) -> bool:
         return True
+
+    @classmethod
+    def of(cls, kind: type) -> StateDrafts:
+        """Drafts of a plain dataclass: its fields as JSON (unknown keys of an older row go)."""
+        names = {f.name for f in dataclasses.fields(kind)}
+        return cls(lambda data: kind(**{k: v for k, v in data.items() if k in names}),
+                   dataclasses.asdict)
 
 
 # --- the shared button data -------------------------------------------------------------------
@@ -388,17 +400,18 @@ class Composer:
 
         await reply(update, where, build, markup=self.keyboard(where, opened.step, opened.draft))
 
-    def controls(self, where: Here, draft: Draft, send: InlineKeyboardButton
-                 ) -> InlineKeyboardMarkup:
+    def controls(self, where: Here, draft: Draft, send: InlineKeyboardButton,
+                 edit: bool = True) -> InlineKeyboardMarkup:
         """The preview's buttons: the capability's own Send, then Edit and Cancel."""
         t = where.t
         ident = getattr(draft, "id", 0) if isinstance(self.drafts, RowDrafts) else 0
-        return InlineKeyboardMarkup([[
-            send,
-            InlineKeyboardButton(t.tr("Edit"), callback_data=encode(FlowEdit(self.flow, ident))),
-            InlineKeyboardButton(t.tr("Cancel"),
-                                 callback_data=encode(FlowCancel(self.flow, ident))),
-        ]])
+        row = [send]
+        if edit:
+            row.append(InlineKeyboardButton(t.tr("Edit"),
+                                            callback_data=encode(FlowEdit(self.flow, ident))))
+        row.append(InlineKeyboardButton(t.tr("Cancel"),
+                                        callback_data=encode(FlowCancel(self.flow, ident))))
+        return InlineKeyboardMarkup([row])
 
     # -- who may -------------------------------------------------------------------------------
 
@@ -446,6 +459,8 @@ class Composer:
             return
         assert s.parse is not None
         parsed = s.parse(where, text, opened.draft)
+        if inspect.isawaitable(parsed):
+            parsed = await parsed
         if isinstance(parsed, Refuse):
             opened.data["refused"] = message_id  # an edit of it, while the step is open, answers
             await self.save(where, opened)
@@ -480,6 +495,16 @@ class Composer:
                 "Added. The text now has {n} characters. Send more to add to it, or press Done.",
                 len(body)))
         await reply(update, where, changed, markup=self.keyboard(where, s.name, opened.draft))
+
+    async def take_document(self, update: Update, where: Here, document: Any) -> bool:
+        """A document sent while the open step takes one; False when it does not."""
+        opened = await self.load(where)
+        s = self.by_name.get(opened.step) if opened is not None else None
+        if opened is None or s is None or s.document is None or \
+                await refusal(self.who, where) is not None:
+            return False
+        await self.go_on(update, where, opened, **s.document(document))
+        return True
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
                      message_id: int, text: str) -> bool:
@@ -518,8 +543,10 @@ class Composer:
                 await stale(update, where)
                 return
             why = s.done(where.t, draft, opened.editing) if s.done is not None else None
-            if why is not None:
-                await query.answer(why, show_alert=True)
+            if why is not None:  # said with the question again, the choices kept
+                await query.answer()
+                await self.ask(update, where, opened, lambda t: s.done(t, draft, opened.editing)
+                               or "")
                 return
             await query.answer()
             values = s.on_done(draft) if s.on_done is not None else {}
@@ -527,9 +554,13 @@ class Composer:
             return
         toggle = s.is_toggle(draft)
         assert s.options is not None
-        if isinstance(pressed, FlowToggle) != toggle or \
-                pressed.value not in dict(s.options(where.t, draft)):
+        if isinstance(pressed, FlowToggle) != toggle:
             await stale(update, where)
+            return
+        if pressed.value not in dict(s.options(where.t, draft)):  # forged, or a list changed
+            await query.answer()
+            await self.ask(update, where, opened, lambda t: t.tr(
+                "That is not one of the choices."))
             return
         if isinstance(pressed, FlowChoice):
             await query.answer()

@@ -33,48 +33,9 @@ OUTCOME: dict[str, str] = {
     "no_help": N_("No help came"),
 }
 STATUS: dict[str, str] = {"open": N_("open"), "matched": N_("matched"), "closed": N_("closed")}
-VISIBILITY_CHOICES = ("coord", "named", "anon")
 
 
 # --- button data --------------------------------------------------------------------------------
-
-@action("hc")
-@dataclasses.dataclass(frozen=True)
-class AskCapacity:
-    capacity: str
-
-    def valid(self) -> bool:
-        return self.capacity in v.CAPACITIES
-
-
-@action("hu")
-@dataclasses.dataclass(frozen=True)
-class AskUrgency:
-    urgency: str
-
-    def valid(self) -> bool:
-        return self.urgency in solidarity.URGENCIES
-
-
-@action("hal")
-@dataclasses.dataclass(frozen=True)
-class AskAlert:
-    """The alert a request relates to (0: none)."""
-
-    alert: int
-
-    def valid(self) -> bool:
-        return self.alert >= 0
-
-
-@action("hv")
-@dataclasses.dataclass(frozen=True)
-class AskVisibility:
-    choice: str
-
-    def valid(self) -> bool:
-        return self.choice in VISIBILITY_CHOICES
-
 
 @action("ho")
 @dataclasses.dataclass(frozen=True)

@@ -15,9 +15,10 @@ else goes on to the router as before.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -41,10 +42,9 @@ from bot.services.shared import chats, conversations, people
 from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
 from bot.services.solidarity import solidarity
-from handlers.shared.buttons import Owner, on
-from handlers.shared.callback_data import encode
+from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_photo
-from handlers.shared.steps import step
+from handlers.shared.guided import Composer, Kind, Refuse, StateDrafts, Step
 from handlers.solidarity import render as sr
 
 log = logging.getLogger(__name__)
@@ -62,29 +62,71 @@ def stale_text(t: Text) -> str:
 
 # --- the /ask flow ------------------------------------------------------------------------------
 
-async def flow_state(where: Here) -> conversations.State | None:
+@dataclasses.dataclass
+class Draft:
+    """A request for help until it is sent (kept in the conversation row)."""
+
+    capacity: str | None = None
+    urgency: str | None = None
+    text: str | None = None
+    recent: list[list[object]] = dataclasses.field(default_factory=list)  # [alert id, title]
+    alert: int | None = None
+    low: bool = False  # a low-profile organisation asks without its name by default
+    visibility: str | None = None
+
+
+async def _text(where: Here, text: str, draft: Draft) -> dict[str, object] | Refuse:
+    """The description; the alerts it may be about are looked up now (the next question)."""
+    value = solidarity.clean_text(text)
+    if value is None:
+        return Refuse(lambda t: t.tr("Please describe it in one message of up to {n} characters.",
+                                     n=t.number(solidarity.MAX_TEXT)))
     async with where.rt.db.transaction() as session:
-        state = await conversations.current(session, where.chat_id, where.user_id,
-                                            where.rt.clock.now())
-    return state if state is not None and state.flow == FLOW else None
+        org = await solidarity.asker_org(session, where.user_id)
+        recent = (await solidarity.recent_alerts(session, where.rt.clock.now(), org.id)
+                  if org is not None else [])
+    return {"text": value, "recent": [[alert_id, title[:60]] for alert_id, title in recent]}
 
 
-async def save(where: Here, name: str, data: dict[str, object]) -> None:
-    async with where.rt.db.transaction() as session:
-        await conversations.save(session, where.chat_id, where.user_id,
-                                 conversations.State(FLOW, name, dict(data)),
-                                 where.rt.clock.now())
+def _visibility(t: Text, draft: Draft) -> list[tuple[str, str]]:
+    anon = (t.tr("The organisations that offer it, without our name (recommended)") if draft.low
+            else t.tr("The organisations that offer it, without our name"))
+    return [("anon", anon), ("named", t.tr("The organisations that offer it, with our name")),
+            ("coord", t.tr("Coordinators only (they look for help by hand)"))]
 
 
-def keyboard(pairs: list[tuple[str, str]], per_row: int = 1) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(label, callback_data=data) for label, data in pairs]
-    return InlineKeyboardMarkup([buttons[i:i + per_row] for i in range(0, len(buttons), per_row)])
+def _visibility_question(t: Text, draft: Draft) -> str:
+    text = t.tr("Who may see this request? The coordinators always can.")
+    if draft.low:
+        text += "\n\n" + t.tr("Your organisation keeps a low profile, so it asks without its "
+                               "name unless you choose otherwise; with its name, others read "
+                               "only its alias.")
+    return text
+
+
+STEPS = (
+    Step("capacity", Kind.CHOICE, lambda t, _: t.tr(
+        "<b>Ask the coalition for help.</b> What kind of help does your organisation need? "
+        "(/cancel to stop)"),
+        options=lambda t, _: [(k, t.tr(label)) for k, label in v.CAPACITIES.items()], per_row=2),
+    Step("urgency", Kind.CHOICE, lambda t, _: t.tr("How urgent is it?"),
+         options=lambda t, _: [(k, t.tr(label)) for k, label in sr.URGENCY.items()], per_row=1),
+    Step("text", Kind.TEXT, lambda t, _: t.tr(
+        "Describe briefly what you need, in one message (up to {n} characters). The "
+        "organisations that may help will read it.", n=t.number(solidarity.MAX_TEXT)),
+        parse=_text),
+    Step("alert", Kind.CHOICE, lambda t, _: t.tr("Is it about one of these alerts?"),
+         options=lambda t, draft: [*((str(i), str(title)) for i, title in draft.recent),
+                                   ("0", t.tr("Not about an alert"))], per_row=1,
+         applies=lambda draft: bool(draft.recent),
+         pick=lambda value, _: {"alert": int(value) or None}),
+    Step("visibility", Kind.CHOICE, _visibility_question, options=_visibility, per_row=1),
+)
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     where = await here(update, context)
-    if where.anonymous:
-        await reply(update, where, anonymous_refusal)
+    if not await COMPOSER.allowed(update, where):
         return
     async with where.rt.db.transaction() as session:
         org = await solidarity.asker_org(session, where.user_id)
@@ -92,149 +134,16 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         log.info("solidarity.ask_refused")
         await reply(update, where, only_contacts)
         return
-    if not where.private:
-        await reply(update, where, lambda t: t.tr(
-            "Please send /ask to me in a private chat: requests for help start there."))
-        return
-    await save(where, "capacity", {})
-    t = where.t
-    await reply(update, where, lambda t: t.tr(
-        "<b>Ask the coalition for help.</b> What kind of help does your organisation need? "
-        "(/cancel to stop)"),
-        markup=keyboard([(t.tr(label), encode(sr.AskCapacity(code)))
-                         for code, label in v.CAPACITIES.items()], per_row=2))
+    await COMPOSER.open(update, where, {}, draft=Draft(
+        low=solidarity.anonymous_by_default(org)))
 
 
-async def press_state(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                      expected: str) -> tuple[Here, conversations.State] | None:
-    """A flow button: the presser must still be a contact of an active organisation (rule R),
-    in private, at this step of their own flow; otherwise the press changes nothing."""
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    async with where.rt.db.transaction() as session:
-        org = await solidarity.asker_org(session, where.user_id)
-    if org is None:
-        await query.answer(only_contacts(where.t), show_alert=True)
-        return None
-    state = await flow_state(where) if where.private else None
-    if state is None or state.step != expected:
-        await query.answer(stale_text(where.t))
-        return None
-    await query.answer()
-    return where, state
-
-
-@on(sr.AskCapacity, owner=Owner.DATA)
-async def capacity_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                          pressed: sr.AskCapacity) -> None:
-    found = await press_state(update, context, "capacity")
-    if found is None:
-        return
-    where, _ = found
-    await save(where, "urgency", {"capacity": pressed.capacity})
-    t = where.t
-    await reply(update, where, lambda t: t.tr("How urgent is it?"),
-                markup=keyboard([(t.tr(label), encode(sr.AskUrgency(code)))
-                                 for code, label in sr.URGENCY.items()]))
-
-
-@on(sr.AskUrgency, owner=Owner.DATA)
-async def urgency_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                         pressed: sr.AskUrgency) -> None:
-    found = await press_state(update, context, "urgency")
-    if found is None:
-        return
-    where, state = found
-    await save(where, "text", {**state.data, "urgency": pressed.urgency})
-    await reply(update, where, lambda t: t.tr(
-        "Describe briefly what you need, in one message (up to {n} characters). The "
-        "organisations that may help will read it.", n=t.number(solidarity.MAX_TEXT)))
-
-
-@step(FLOW, "text")
-async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                      text: str) -> None:
-    state = await flow_state(where)
-    if state is None:
-        return
-    value = solidarity.clean_text(text)
-    if value is None:
-        await reply(update, where, lambda t: t.tr(
-            "Please describe it in one message of up to {n} characters.",
-            n=t.number(solidarity.MAX_TEXT)))
-        return
-    data = {**state.data, "text": value}
-    async with where.rt.db.transaction() as session:
-        org = await solidarity.asker_org(session, where.user_id)
-        recent = (await solidarity.recent_alerts(session, where.rt.clock.now(), org.id)
-                  if org is not None else [])
-    if not recent:
-        await ask_visibility(update, where, data)
-        return
-    await save(where, "alert", data)
-    t = where.t
-    pairs = [(title[:60], encode(sr.AskAlert(alert_id))) for alert_id, title in recent]
-    pairs.append((t.tr("Not about an alert"), encode(sr.AskAlert(0))))
-    await reply(update, where, lambda t: t.tr("Is it about one of these alerts?"),
-                markup=keyboard(pairs))
-
-
-@on(sr.AskAlert, owner=Owner.DATA)
-async def alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                       pressed: sr.AskAlert) -> None:
-    found = await press_state(update, context, "alert")
-    if found is None:
-        return
-    where, state = found
-    alert_id = None
-    if pressed.alert:
-        async with where.rt.db.transaction() as session:
-            org = await solidarity.asker_org(session, where.user_id)
-            alert_id = (await solidarity.alert_for_request(session, pressed.alert, org.id)
-                        if org is not None else None)
-    await ask_visibility(update, where, {**state.data, "alert": alert_id})
-
-
-async def ask_visibility(update: Update, where: Here, data: dict[str, object]) -> None:
-    await save(where, "visibility", data)
-    async with where.rt.db.transaction() as session:
-        org = await solidarity.asker_org(session, where.user_id)
-    low = org is not None and solidarity.anonymous_by_default(org)
-    t = where.t
-    members = [(t.tr("The organisations that offer it, without our name"), "anon"),
-               (t.tr("The organisations that offer it, with our name"), "named")]
-    if low:
-        members[0] = (t.tr("The organisations that offer it, without our name (recommended)"),
-                      "anon")
-    pairs = [(label, encode(sr.AskVisibility(code))) for label, code in members]
-    pairs.append((t.tr("Coordinators only (they look for help by hand)"),
-                  encode(sr.AskVisibility("coord"))))
-
-    def build(t: Text) -> str:
-        text = t.tr("Who may see this request? The coordinators always can.")
-        if low:
-            text += "\n\n" + t.tr("Your organisation keeps a low profile, so it asks without its "
-                                   "name unless you choose otherwise; with its name, others read "
-                                   "only its alias.")
-        return text
-
-    await reply(update, where, build, markup=keyboard(pairs))
-
-
-@on(sr.AskVisibility, owner=Owner.DATA)
-async def visibility_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                            pressed: sr.AskVisibility) -> None:
-    found = await press_state(update, context, "visibility")
-    if found is None:
-        return
-    where, state = found
-    data = state.data
+async def submit(update: Update, where: Here, draft: Draft) -> None:
+    """The last answer given: the request and its copies, in one transaction (rule D)."""
     ask = solidarity.Ask(
-        capacity=str(data.get("capacity") or ""), urgency=str(data.get("urgency") or ""),
-        text=str(data.get("text") or ""),
-        visibility="coordinators" if pressed.choice == "coord" else "members",
-        anonymous=pressed.choice != "named", alert_id=data.get("alert") or None)  # type: ignore[arg-type]
+        capacity=draft.capacity or "", urgency=draft.urgency or "", text=draft.text or "",
+        visibility="coordinators" if draft.visibility == "coord" else "members",
+        anonymous=draft.visibility != "named", alert_id=draft.alert)
     if not ask.valid():
         return
     settings = where.rt.settings
@@ -246,8 +155,10 @@ async def visibility_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
             created = None
         else:
             title = None
-            if ask.alert_id:
-                alert = await alerts.get(session, int(ask.alert_id))
+            if ask.alert_id:  # still one this organisation may name (it was offered)
+                ask = dataclasses.replace(ask, alert_id=await solidarity.alert_for_request(
+                    session, ask.alert_id, org.id))
+                alert = await alerts.get(session, ask.alert_id) if ask.alert_id else None
                 title = alert.title if alert is not None else None
             recipients = await members_view.coordination_recipients(
                 session, settings.coordinator_ids, settings.coordination_chat_id)
@@ -263,6 +174,7 @@ async def visibility_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     where.rt.wake_sender()
     log.info("solidarity.asked request=%d chats=%d", created.request_id, created.chats)
+
     def build(t: Text) -> str:
         label = sr.capacity_label(t, ask.capacity)
         if ask.visibility == "coordinators":
@@ -288,13 +200,11 @@ async def visibility_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         {"inline_keyboard": sr.close_buttons(created.request_id, where.language)}, None))
 
 
-async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                           text: str) -> None:
-    await reply(update, where, lambda t: t.tr("Please answer with the buttons (or /cancel)."))
-
-
-for _name in ("capacity", "urgency", "alert", "visibility"):
-    step(FLOW, _name)(buttons_expected)
+COMPOSER = Composer(
+    FLOW, STEPS, StateDrafts.of(Draft), submit,
+    cancelled=lambda t: t.tr("Cancelled. Nothing was changed."),
+    private_only=lambda t: t.tr("Please send /ask to me in a private chat: requests for help "
+                                "start there."), who=Who.CONTACT)
 
 
 # --- offers under a request (rule A) ------------------------------------------------------------
