@@ -54,7 +54,6 @@ EXAMPLES = {
     "ClosePress": "v1:hx:1:helped",
     "RsvpPress": "v1:acr:1:going",
     "EditList": "v1:pfe:t",
-    "FixDone": "v1:alfd:body_es",
 }
 
 

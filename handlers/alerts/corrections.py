@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
 from bot.db.models import Alert
@@ -24,14 +24,13 @@ from bot.services.alerts import (
     statements,
 )
 from bot.services.shared import conversations
-from bot.services.shared.roles import Role
 from handlers.alerts.copies import fix_copy
 from handlers.alerts.render import corrected_text, withdrawn_text
 from handlers.alerts.statements import signatures_button
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
-from handlers.shared.common import Here, anonymous_refusal, here, reply
-from handlers.shared.steps import step
+from handlers.shared.common import Here, here, reply
+from handlers.shared.guided import PREVIEW, Composer, Kind, Refuse, StateDrafts, Step, stale
 
 log = logging.getLogger(__name__)
 FLOW = "alert_fix"
@@ -56,27 +55,9 @@ class WithdrawPress:
         return self.alert > 0
 
 
-@action("alfd")
-@dataclasses.dataclass(frozen=True)
-class FixDone:
-    step: str
-
-    def valid(self) -> bool:
-        return self.step in ("body_es", "body_en")
-
-
 @action("alfc")
 @dataclasses.dataclass(frozen=True)
 class FixConfirm:
-    alert: int
-
-    def valid(self) -> bool:
-        return self.alert > 0
-
-
-@action("alfn")
-@dataclasses.dataclass(frozen=True)
-class FixCancel:
     alert: int
 
     def valid(self) -> bool:
@@ -108,41 +89,52 @@ def only_coordinators(t: Text) -> str:
 
 
 async def allowed(update: Update, where: Here) -> bool:
-    """Rule R: a coordinator writing as themselves, in private."""
+    """In private (a coordinator: every route here says so)."""
+    if where.private:
+        return True
+    log.info("alerts.fix_refused")
     query = update.callback_query
-    if where.anonymous or where.role is not Role.COORDINATOR or not where.private:
-        log.info("alerts.fix_refused")
-        if where.anonymous:
-            text = where.text(anonymous_refusal)
-        elif where.role is not Role.COORDINATOR:
-            text = only_coordinators(where.t)
-        else:
-            text = where.t.tr("Please do this in your private chat with me.")
-        if query is not None:
-            await query.answer(text, show_alert=True)
-        else:
-            await reply(update, where, lambda t: text)
-        return False
-    return True
+    assert query is not None
+    await query.answer(where.t.tr("Please do this in your private chat with me."),
+                       show_alert=True)
+    return False
 
 
-def done_markup(t: Text, name: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t.tr("Done"),
-                                                       callback_data=encode(FixDone(name)))]])
+@dataclasses.dataclass
+class Fix:
+    """A correction (the texts that replace the alert's) or a withdrawal (its reason)."""
+
+    alert: int = 0
+    mode: str = "fix"
+    es: str | None = None
+    en: str | None = None
+    reason: str | None = None
 
 
-def question(t: Text, name: str) -> str:
-    if name == "body_es":
-        return t.tr(
-            "<b>Correcting the alert.</b> Send the corrected text in <b>Spanish</b> (it "
-            "replaces the whole Spanish text; several messages are joined), then press "
-            "Done. Press Done right away to keep the Spanish text as it is. /cancel to stop.")
-    if name == "body_en":
-        return t.tr(
-            "Now the corrected text in <b>English</b>, then Done (Done right away keeps the "
-            "English text as it is).")
-    return t.tr("<b>Withdrawing the alert.</b> Why is it withdrawn? Recipients read your reason. "
-                "/cancel to stop.")
+def _reason(where: Here, text: str, fix: Fix) -> dict[str, object] | Refuse:
+    reason = text.strip()
+    if not reason or reason.startswith("/") or len(reason) > 1000:
+        return Refuse(lambda t: t.tr("The reason is one message of up to 1,000 characters."))
+    return {"reason": reason}
+
+
+def _fixing(fix: Fix) -> bool:
+    return fix.mode == "fix"
+
+
+STEPS = (
+    Step("es", Kind.PARTS, lambda t, _: t.tr(
+        "<b>Correcting the alert.</b> Send the corrected text in <b>Spanish</b> (it replaces the "
+        "whole Spanish text; several messages are joined), then press Done. Press Done right "
+        "away to keep the Spanish text as it is. /cancel to stop."),
+        max_chars=alerts.MAX_BODY, applies=_fixing),
+    Step("en", Kind.PARTS, lambda t, _: t.tr(
+        "Now the corrected text in <b>English</b>, then Done (Done right away keeps the English "
+        "text as it is)."), max_chars=alerts.MAX_BODY, applies=_fixing),
+    Step("reason", Kind.TEXT, lambda t, _: t.tr(
+        "<b>Withdrawing the alert.</b> Why is it withdrawn? Recipients read your reason. "
+        "/cancel to stop."), parse=_reason, applies=lambda fix: not _fixing(fix)),
+)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, alert_id: int,
@@ -152,21 +144,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, alert_id: in
         return
     query = update.callback_query
     assert query is not None
-    now = where.rt.clock.now()
-    first = "body_es" if mode == "fix" else "reason"
-    async with where.rt.db.transaction() as session:
+    async with where.rt.db.reader() as session:
         alert = await alerts.get(session, alert_id)
         usable = (alert is not None and alert.status == AlertStatus.SENT
                   and alert.withdrawn_at is None)
-        if usable:
-            await conversations.save(session, where.chat_id, where.user_id, conversations.State(
-                FLOW, first, {"alert": alert_id, "mode": mode}), now)
     if not usable:
         await query.answer(where.t.tr("This alert can no longer be changed."), show_alert=True)
         return
     await query.answer()
-    markup = done_markup(where.t, first) if mode == "fix" else None
-    await reply(update, where, lambda t: question(t, first), markup=markup)
+    await COMPOSER.open(update, where, {}, draft=Fix(alert_id, mode))
 
 
 @on(CorrectPress, owner=Owner.DATA, who=Who.COORDINATOR)
@@ -181,109 +167,28 @@ async def withdraw_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await start(update, context, pressed.alert, "withdraw")
 
 
-async def state_of(where: Here) -> conversations.State | None:
-    async with where.rt.db.transaction() as session:
-        state = await conversations.current(session, where.chat_id, where.user_id,
-                                            where.rt.clock.now())
-    return state if state is not None and state.flow == FLOW else None
-
-
-async def save_state(where: Here, state: conversations.State) -> None:
-    async with where.rt.db.transaction() as session:
-        await conversations.save(session, where.chat_id, where.user_id, state,
-                                 where.rt.clock.now())
-
-
-@step(FLOW, "body_es")
-@step(FLOW, "body_en")
-async def body_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                    text: str) -> None:
-    state = await state_of(where)
-    if state is None or where.role is not Role.COORDINATOR:
-        return
-    lang = state.step.removeprefix("body_")
-    current = state.data.get(lang) or ""
-    body = f"{current}\n\n{text.strip()}" if current else text.strip()
-    if len(body) > alerts.MAX_BODY:
-        await reply(update, where, lambda t: t.tr(
-            "The text would be longer than {n} characters; that part was not added.",
-            n=t.number(alerts.MAX_BODY)), markup=done_markup(where.t, state.step))
-        return
-    state.data[lang] = body
-    await save_state(where, state)
-    await reply(update, where, lambda t: t.tr_plural(
-        "Added. The text now has {n} character. Send more to add to it, or press Done.",
-        "Added. The text now has {n} characters. Send more to add to it, or press Done.",
-        len(body)), markup=done_markup(where.t, state.step))
-
-
-@step(FLOW, "reason")
-async def reason_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                      text: str) -> None:
-    state = await state_of(where)
-    if state is None or where.role is not Role.COORDINATOR:
-        return
-    reason = text.strip()
-    if not reason or reason.startswith("/") or len(reason) > 1000:
-        await reply(update, where, lambda t: question(t, "reason"))
-        return
-    state.data["reason"] = reason
-    state.step = "confirm"
-    await save_state(where, state)
-    await confirm(update, where, state)
-
-
-@step(FLOW, "confirm")
-async def buttons_expected(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                           text: str) -> None:
-    await reply(update, where, lambda t: t.tr("Please answer with the buttons."))
-
-
-@on(FixDone, owner=Owner.DATA, who=Who.COORDINATOR)
-async def done_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                      pressed: FixDone) -> None:
-    where = await here(update, context)
-    if not await allowed(update, where):
-        return
-    query = update.callback_query
-    assert query is not None
-    state = await state_of(where)
-    if state is None or state.step != pressed.step:
-        await query.answer(where.t.tr("This button is no longer valid."))
-        return
-    await query.answer()
-    if state.step == "body_es":
-        state.step = "body_en"
-        await save_state(where, state)
-        await reply(update, where, lambda t: question(t, "body_en"),
-                    markup=done_markup(where.t, "body_en"))
-        return
-    state.step = "confirm"
-    await save_state(where, state)
-    await confirm(update, where, state)
-
-
-def preview_alert(alert: Alert, state: conversations.State, now: object) -> Alert:
+def preview_alert(alert: Alert, fix: Fix, now: object) -> Alert:
     """The alert as it will read (detached from the session: nothing is written)."""
-    if state.data.get("mode") == "withdraw":
-        alert.withdrawn_at, alert.withdraw_reason = now, state.data.get("reason")  # type: ignore[assignment]
+    if fix.mode == "withdraw":
+        alert.withdrawn_at, alert.withdraw_reason = now, fix.reason  # type: ignore[assignment]
     else:
-        alert.body_es = state.data.get("es") or alert.body_es
-        alert.body_en = state.data.get("en") or alert.body_en
+        alert.body_es = fix.es or alert.body_es
+        alert.body_en = fix.en or alert.body_en
         alert.corrected_at = now  # type: ignore[assignment]
     return alert
 
 
-async def confirm(update: Update, where: Here, state: conversations.State) -> None:
-    alert_id = int(state.data.get("alert") or 0)
+async def confirm(update: Update, where: Here, fix: Fix) -> None:
+    """The last text given: the alert as it will read, the chats it changes, and Confirm."""
+    alert_id = fix.alert
     settings = where.rt.settings
     async with where.rt.db.reader() as session:
         alert = await alerts.get(session, alert_id)
         if alert is None:
             return
         found = await corrections.plan(session, alert, settings.default_language)
-    alert = preview_alert(alert, state, where.rt.clock.now())
-    withdraw = state.data.get("mode") == "withdraw"
+    alert = preview_alert(alert, fix, where.rt.clock.now())
+    withdraw = fix.mode == "withdraw"
     text = (withdrawn_text(alert, where.language, where.timezone) if withdraw
             else corrected_text(alert, where.language, where.timezone))
     for part in split_html(text):
@@ -301,11 +206,16 @@ async def confirm(update: Update, where: Here, state: conversations.State) -> No
         return "\n".join(lines)
 
     t = where.t
-    markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t.tr("Withdraw it") if withdraw else t.tr("Send the correction"),
-                             callback_data=encode(FixConfirm(alert_id))),
-        InlineKeyboardButton(t.tr("Cancel"), callback_data=encode(FixCancel(alert_id)))]])
+    markup = COMPOSER.controls(where, fix, InlineKeyboardButton(
+        t.tr("Withdraw it") if withdraw else t.tr("Send the correction"),
+        callback_data=encode(FixConfirm(alert_id))), edit=False)
     await reply(update, where, summary, markup=markup)
+
+
+COMPOSER = Composer(
+    FLOW, STEPS, StateDrafts.of(Fix), confirm,
+    cancelled=lambda t: t.tr("Cancelled. The alert was not changed."),
+    private_only=lambda t: t.tr("Please do this in your private chat with me."))
 
 
 @on(FixConfirm, owner=Owner.ITS_MESSAGE, who=Who.COORDINATOR)
@@ -316,24 +226,22 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     query = update.callback_query
     assert query is not None
-    state = await state_of(where)
-    if state is None or state.step != "confirm" or int(state.data.get("alert") or 0) \
-            != pressed.alert:
-        await query.answer(where.t.tr("This button is no longer valid."))
+    opened = await COMPOSER.load(where) if where.private else None
+    if opened is None or opened.step != PREVIEW or opened.draft.alert != pressed.alert:
+        await stale(update, where)
         return
+    fix = opened.draft
     settings = where.rt.settings
     now = where.rt.clock.now()
-    withdraw = state.data.get("mode") == "withdraw"
+    withdraw = fix.mode == "withdraw"
     async with where.rt.db.transaction() as session:
         alert = await alerts.get(session, pressed.alert)
         done = None
         if alert is not None:
-            body_es = state.data.get("es") or alert.body_es
-            body_en = state.data.get("en") or alert.body_en
             done = await corrections.apply(
                 session, pressed.alert, now, fix_copy(settings.timezone),
-                settings.default_language, body_es=body_es, body_en=body_en,
-                withdraw_reason=str(state.data.get("reason")) if withdraw else None,
+                settings.default_language, body_es=fix.es or alert.body_es,
+                body_en=fix.en or alert.body_en, withdraw_reason=fix.reason if withdraw else None,
                 report_chat_id=where.chat_id)
         await conversations.finish(session, where.chat_id, where.user_id)
     if done is None:
@@ -356,17 +264,3 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return "\n".join(lines)
 
     await reply(update, where, told)
-
-
-@on(FixCancel, owner=Owner.DATA, who=Who.COORDINATOR)
-async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                        pressed: FixCancel) -> None:
-    where = await here(update, context)
-    if not await allowed(update, where):
-        return
-    query = update.callback_query
-    assert query is not None
-    async with where.rt.db.transaction() as session:
-        await conversations.finish(session, where.chat_id, where.user_id)
-    await query.answer()
-    await reply(update, where, lambda t: t.tr("Cancelled. The alert was not changed."))

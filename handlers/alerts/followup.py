@@ -177,14 +177,11 @@ def status_text(t: Text, s: alerts.Status) -> str:
     return "\n".join(lines)
 
 
-async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here | None:
+async def viewing_here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here | None:
+    """A coordinator (the route says so) where the follow-up may be shown."""
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    if where.role is not Role.COORDINATOR:
-        log.info("alerts.followup_button_refused")
-        await query.answer(only_coordinators(where.t), show_alert=True)
-        return None
     if not view_allowed(where):
         await query.answer(private_view(where.t), show_alert=True)
         return None
@@ -213,7 +210,7 @@ async def show_status(update: Update, where: Here, alert_id: int) -> bool:
 @on(AlertStatusPress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         pressed: AlertStatusPress) -> None:
-    where = await coordinator_press(update, context)
+    where = await viewing_here(update, context)
     if where is None:
         return
     query = update.callback_query
@@ -226,7 +223,7 @@ async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 @on(AlertNudgePress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def nudge_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        pressed: AlertNudgePress) -> None:
-    where = await coordinator_press(update, context)
+    where = await viewing_here(update, context)
     if where is None:
         return
     query = update.callback_query

@@ -200,23 +200,10 @@ COMPOSER = Composer(
                                 "coordinators only."), who=Who.CONTACT, to_private=True)
 
 
-async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here | None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    if where.role is not Role.COORDINATOR:
-        log.info("reports.button_refused")
-        await query.answer(where.t.tr("Only coordinators can do this."), show_alert=True)
-        return None
-    return where
-
-
 @on(ReportDraft, owner=Owner.DATA, who=Who.COORDINATOR)
 async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        pressed: ReportDraft) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
+    where = await here(update, context)  # a coordinator: the route says so (Who.COORDINATOR)
     query = update.callback_query
     assert query is not None
     async with where.rt.db.transaction() as session:
@@ -245,9 +232,7 @@ async def draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 @on(ReportDismiss, owner=Owner.DATA, who=Who.COORDINATOR)
 async def dismiss_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: ReportDismiss) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
+    where = await here(update, context)  # a coordinator: the route says so (Who.COORDINATOR)
     query = update.callback_query
     assert query is not None
     async with where.rt.db.transaction() as session:

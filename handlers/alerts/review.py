@@ -23,13 +23,12 @@ from bot.i18n import Text
 from bot.services.alerts import alerts, review, sending
 from bot.services.membership.members_view import Recipient
 from bot.services.shared import chats
-from bot.services.shared.roles import Role
 from handlers.alerts.copies import alert_copy
 from handlers.alerts.render import alert_text
 from handlers.shared import counts
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
-from handlers.shared.common import Here, anonymous_refusal, here, reply
+from handlers.shared.common import Here, here, reply
 
 log = logging.getLogger(__name__)
 
@@ -133,20 +132,6 @@ def urgent_flag_copy(settings: Settings) -> sending.FlagCopy:
     return copy
 
 
-async def coordinator_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here | None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    if where.anonymous:
-        await query.answer(where.text(anonymous_refusal), show_alert=True)
-        return None
-    if where.role is not Role.COORDINATOR:
-        log.info("alerts.review_refused")
-        await query.answer(where.t.tr("Only coordinators can do this."), show_alert=True)
-        return None
-    return where
-
-
 def composer_refusal(t: Text) -> str:
     return t.tr("You composed this alert: another coordinator must approve it (two-person rule).")
 
@@ -154,9 +139,7 @@ def composer_refusal(t: Text) -> str:
 @on(ApprovePress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def approve_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                          pressed: ApprovePress) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
+    where = await here(update, context)  # a coordinator: the route says so (Who.COORDINATOR)
     query = update.callback_query
     assert query is not None
     settings = where.rt.settings
@@ -192,9 +175,7 @@ async def approve_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 @on(SendBackPress, owner=Owner.DATA, who=Who.COORDINATOR)
 async def send_back_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                            pressed: SendBackPress) -> None:
-    where = await coordinator_press(update, context)
-    if where is None:
-        return
+    where = await here(update, context)  # a coordinator: the route says so (Who.COORDINATOR)
     query = update.callback_query
     assert query is not None
     now = where.rt.clock.now()

@@ -20,11 +20,10 @@ from bot.i18n import Text, escape
 from bot.services.alerts import statements
 from bot.services.alerts.statements import Can
 from bot.services.shared import chats, conversations, people
-from bot.services.shared.roles import Role
 from handlers.alerts.render import statement_for
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
-from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_document
+from handlers.shared.common import Here, here, reply, reply_document
 from handlers.shared.steps import step
 
 log = logging.getLogger(__name__)
@@ -222,13 +221,6 @@ async def signatures_view(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    if where.anonymous:
-        await query.answer(where.text(anonymous_refusal), show_alert=True)
-        return
-    if where.role is not Role.COORDINATOR:
-        log.info("alerts.signatures_refused")
-        await query.answer(where.t.tr("Only coordinators can do this."), show_alert=True)
-        return
     if not (where.private or where.chat_id == where.rt.settings.coordination_chat_id):
         await query.answer(where.t.tr("Alerts' follow-up names member organisations, so I show it "
                                       "only in your private chat with me (or the coordination "

@@ -114,8 +114,8 @@ async def invitations_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    # Who pressed, and where: a coordinator, as themselves, on a message in their private chat.
-    if where.anonymous or where.role is not Role.COORDINATOR or not where.private:
+    # A coordinator (the route says so), on a message in their private chat.
+    if not where.private:
         log.info("invitations.button_refused")
         await query.answer(where.t.tr("Only coordinators can do this."), show_alert=True)
         return

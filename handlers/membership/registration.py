@@ -410,10 +410,6 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    if where.role is not Role.COORDINATOR:
-        log.info("registration.decision_refused")
-        await query.answer(not_coordinator(where.t), show_alert=True)
-        return
     async with where.rt.db.transaction() as session:
         org = await approvals.organisation(session, pressed.org)
         waiting = org is not None and org.status == "pending"
