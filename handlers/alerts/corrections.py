@@ -34,7 +34,7 @@ from handlers.shared.guided import PREVIEW, Composer, Kind, Refuse, StateDrafts,
 
 log = logging.getLogger(__name__)
 FLOW = "alert_fix"
-STEPS = ("body_es", "body_en", "reason", "confirm")
+MAX_REASON = 1000
 
 
 @action("alfx")
@@ -113,8 +113,9 @@ class Fix:
 
 def _reason(where: Here, text: str, fix: Fix) -> dict[str, object] | Refuse:
     reason = text.strip()
-    if not reason or reason.startswith("/") or len(reason) > 1000:
-        return Refuse(lambda t: t.tr("The reason is one message of up to 1,000 characters."))
+    if not reason or reason.startswith("/") or len(reason) > MAX_REASON:
+        return Refuse(lambda t: t.tr("The reason is one message of up to {n} characters.",
+                                     n=t.number(MAX_REASON)))
     return {"reason": reason}
 
 
