@@ -87,6 +87,10 @@ async def test_a_step_added_is_one_declaration(emu: Emulator, make_bot: Any,
     # the flow as declared: two questions, then the summary
     m = await ask(emu, ana, "/trip")
     assert m.text == "Where to?"
+    # Done forged on a step that has none (a required text) skips nothing
+    q = emu.forge_callback(ana, emu.private_chat(ana), m.message_id, "v1:gd:trip:destination")
+    await emu.wait_for(lambda: q.answered)
+    assert q.answer_text == "This button is no longer valid."
     m = await ask(emu, ana, "Oaxaca")
     assert m.text == "What do you eat?"
     await toggle(emu, ana, m, "Fish")

@@ -539,7 +539,11 @@ class Composer:
             return
         draft = opened.draft
         if isinstance(pressed, FlowDone):
-            if s.kind in (Kind.CHOICE,) and not s.is_toggle(draft):
+            # Done belongs to toggles and texts of several messages, Skip to optional texts:
+            # forged on any other step (a title, a choice) it would skip a required answer
+            offered = s.is_toggle(draft) or s.kind is Kind.PARTS or \
+                (s.kind is Kind.TEXT and s.optional)
+            if not offered:
                 await stale(update, where)
                 return
             why = s.done(where.t, draft, opened.editing) if s.done is not None else None
@@ -606,7 +610,8 @@ class Composer:
         assert query is not None
         opened = await self.load(where) if where.private else None
         s = self.by_name[pressed.step]
-        if opened is None or opened.step != PREVIEW or s.label is None:
+        if opened is None or opened.step != PREVIEW or s.label is None or \
+                not (s.editable or s.asked)(opened.draft):  # only what the Edit menu offers
             await stale(update, where)
             return
         await query.answer()
