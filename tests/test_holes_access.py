@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.db.models import HelpRequest
 from bot.emulator import Emulator
 from handlers.shared.callback_data import encode
-from handlers.solidarity import render as sr
+from handlers.shared.guided import FlowChoice
 from tests.alert_helpers import add_org, compose, press, send
 from tests.org_helpers import ask, started
 from tests.solidarity_helpers import EN, ask_for_help, last_request
@@ -33,11 +33,15 @@ async def test_ask_offers_only_alerts_that_reached_the_asker(emu: Emulator, make
     m = await ask(emu, oax.contact, "Necesitamos revisar un amparo.")
     offered = [b.text for row in m.buttons for b in row]
     assert offered == ["Para todas", EN["no_alert"]]
-    # A forged press naming the Jalisco alert attaches nothing.
+    # A forged press naming the Jalisco alert attaches nothing: it is not one of the choices,
+    # and the question is asked again with the same two
     q = emu.forge_callback(oax.contact, emu.private_chat(oax.contact), m.message_id,
-                           encode(sr.AskAlert(secret.id)))
+                           encode(FlowChoice("ask", "alert", str(secret.id))))
     await emu.wait_for(lambda: q.answered, what="the forged press answered")
-    visibility = await emu.wait_for_bot_message(emu.private_chat(oax.contact), after=m)
+    again = await emu.wait_for_bot_message(emu.private_chat(oax.contact), after=m)
+    assert again.text.startswith("That is not one of the choices.")
+    assert [b.text for row in again.buttons for b in row] == offered
+    visibility = await press(emu, oax.contact, again, EN["no_alert"])
     await press(emu, oax.contact, visibility, EN["anon"])
     request = await last_request(bot)
     assert request.alert_id is None
