@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
 from bot import i18n
@@ -24,7 +24,7 @@ from handlers.alerts.render import statement_for
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, here, reply, reply_document
-from handlers.shared.steps import step
+from handlers.shared.guided import PREVIEW, Composer, Kind, Refuse, StateDrafts, Step, stale
 
 log = logging.getLogger(__name__)
 FLOW = "alert_sign"
@@ -33,15 +33,6 @@ FLOW = "alert_sign"
 @action("asg")
 @dataclasses.dataclass(frozen=True)
 class SignConfirm:
-    alert: int
-
-    def valid(self) -> bool:
-        return self.alert > 0
-
-
-@action("asx")
-@dataclasses.dataclass(frozen=True)
-class SignCancel:
     alert: int
 
     def valid(self) -> bool:
@@ -85,16 +76,16 @@ async def start_signing(update: Update, where: Here, alert_id: int) -> None:
         alert = await statements.signatures(session, alert_id)
         title = alert.alert.title if alert is not None else ""
         reachable = where.private or await people.is_reachable(session, where.user_id)
-        if found.can is Can.SIGN and reachable:
-            await conversations.save(session, where.user_id, where.user_id, conversations.State(
-                FLOW, "name", {"alert": alert_id}), now)
-            if not where.private:  # the question goes to the presser's private chat
-                lang = await chats.language_of(session, where.user_id, where.language)
-                await outbox.enqueue(
-                    session, f"alert.sign:{alert_id}:{where.user_id}:{int(now.timestamp())}",
-                    "alert.sign", [outbox.Outgoing(where.user_id, text=i18n.render(
-                        lang, settings.timezone,
-                        lambda t: name_question(t, title, found.org_name or "")))], now)
+        signing = Signing(alert_id, title, found.org_name or "")
+        if found.can is Can.SIGN and reachable and not where.private:
+            # the question goes to the presser's private chat, where the flow runs
+            await COMPOSER.start_in(session, where.user_id, where.user_id, signing, now)
+            lang = await chats.language_of(session, where.user_id, where.language)
+            await outbox.enqueue(
+                session, f"alert.sign:{alert_id}:{where.user_id}:{int(now.timestamp())}",
+                "alert.sign", [outbox.Outgoing(where.user_id, text=i18n.render(
+                    lang, settings.timezone,
+                    lambda t: name_question(t, title, found.org_name or "")))], now)
     log.info("alerts.sign_pressed alert=%d can=%s", alert_id, found.can.value)
     if found.can is not Can.SIGN:
         await query.answer(where.t.tr(REFUSED[found.can], name=found.signed_as or ""),
@@ -106,55 +97,55 @@ async def start_signing(update: Update, where: Here, alert_id: int) -> None:
         return
     if where.private:
         await query.answer()
-        await reply(update, where, lambda t: name_question(t, title, found.org_name or ""))
+        await COMPOSER.open(update, where, {}, draft=signing)
         return
     where.rt.wake_sender()
     await query.answer(where.t.tr("I wrote to you in private: sign there."), show_alert=True)
 
 
+@dataclasses.dataclass
+class Signing:
+    """A signature until it is confirmed: the alert, what the question names, the name given."""
 
-async def state_of(where: Here) -> conversations.State | None:
-    async with where.rt.db.transaction() as session:
-        state = await conversations.current(session, where.chat_id, where.user_id,
-                                            where.rt.clock.now())
-    return state if state is not None and state.flow == FLOW else None
+    alert: int = 0
+    title: str = ""
+    org: str = ""
+    name: str | None = None
 
 
-@step(FLOW, "name")
-async def name_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                    text: str) -> None:
-    state = await state_of(where)
-    if state is None:
-        return
+def _name(where: Here, text: str, signing: Signing) -> dict[str, object] | Refuse:
     name = statements.clean_name(text)
     if name is None:
-        await reply(update, where, lambda t: t.tr(
+        return Refuse(lambda t: t.tr(
             "That name cannot be used: one line of up to 200 characters, not starting with "
             "“/”. Send the name to sign under."))
-        return
-    alert_id = int(state.data.get("alert") or 0)
-    state.data["name"], state.step = name, "confirm"
+    return {"name": name}
+
+
+async def confirm(update: Update, where: Here, signing: Signing) -> None:
+    """The name given: still allowed to sign? Then Sign or Cancel."""
     async with where.rt.db.transaction() as session:
-        found = await statements.check(session, alert_id, where.user_id,
-                                             where.rt.clock.now())
-        signatures = await statements.signatures(session, alert_id)
-        await conversations.save(session, where.chat_id, where.user_id, state,
-                                 where.rt.clock.now())
+        found = await statements.check(session, signing.alert, where.user_id,
+                                       where.rt.clock.now())
+        signatures = await statements.signatures(session, signing.alert)
+        if found.can is not Can.SIGN or signatures is None:
+            await conversations.finish(session, where.chat_id, where.user_id)
     if found.can is not Can.SIGN or signatures is None:
         await reply(update, where, lambda t: t.tr(REFUSED[found.can], name=found.signed_as or ""))
         return
-    markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(where.t.tr("Sign"), callback_data=encode(SignConfirm(alert_id))),
-        InlineKeyboardButton(where.t.tr("Cancel"), callback_data=encode(SignCancel(alert_id)))]])
+    markup = COMPOSER.controls(where, signing, InlineKeyboardButton(
+        where.t.tr("Sign"), callback_data=encode(SignConfirm(signing.alert))), edit=False)
     await reply(update, where, lambda t: t.tr(
         "Sign the statement of “{title}” for <b>{org}</b> under the name “{name}”?",
-        title=signatures.alert.title, org=found.org_name or "", name=name), markup=markup)
+        title=signatures.alert.title, org=found.org_name or "", name=signing.name),
+        markup=markup)
 
 
-@step(FLOW, "confirm")
-async def confirm_text(update: Update, context: ContextTypes.DEFAULT_TYPE, where: Here,
-                       text: str) -> None:
-    await reply(update, where, lambda t: t.tr("Please answer with the buttons."))
+COMPOSER = Composer(
+    FLOW, (Step("name", Kind.TEXT, lambda t, s: name_question(t, s.title, s.org), parse=_name),),
+    StateDrafts.of(Signing), confirm, cancelled=lambda t: t.tr("Cancelled. Nothing was signed."),
+    private_only=lambda t: t.tr("Please do this in your private chat with me."),
+    who=Who.ANYONE)
 
 
 @on(SignConfirm, owner=Owner.ITS_MESSAGE)
@@ -163,12 +154,11 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    state = await state_of(where) if where.private else None
-    if state is None or state.step != "confirm" or int(state.data.get("alert") or 0) \
-            != pressed.alert:
-        await query.answer(where.t.tr("This button is no longer valid."))
+    opened = await COMPOSER.load(where) if where.private else None
+    if opened is None or opened.step != PREVIEW or opened.draft.alert != pressed.alert:
+        await stale(update, where)
         return
-    name = str(state.data.get("name") or "")
+    name = opened.draft.name or ""
     async with where.rt.db.transaction() as session:
         done = await statements.sign(session, pressed.alert, where.user_id, name,
                                            where.rt.clock.now())
@@ -181,19 +171,6 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await reply(update, where, lambda t: t.tr(
         "Signed: {org} signs the statement as “{name}”. Thank you.", org=done.org_name or "",
         name=name))
-
-
-@on(SignCancel, owner=Owner.DATA)
-async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                        pressed: SignCancel) -> None:
-    where = await here(update, context)
-    query = update.callback_query
-    assert query is not None
-    if where.private:
-        async with where.rt.db.transaction() as session:
-            await conversations.finish(session, where.chat_id, where.user_id)
-    await query.answer()
-    await reply(update, where, lambda t: t.tr("Cancelled. Nothing was signed."))
 
 
 # -- coordinators: the signatories ----------------------------------------------------------------

@@ -300,6 +300,19 @@ class Composer:
                                      where.rt.clock.now())
         await self.ask(update, where, Open(name, found, data), reason)
 
+    async def start_in(self, session: Any, chat_id: int, user_id: int, draft: Draft,
+                       now: Any) -> str:
+        """Open the flow inside the caller's transaction, for a chat other than the update's
+        (a press in a group whose question goes to the presser's private chat through the
+        outbox); the first step's name, for the caller to ask it there."""
+        data: dict[str, Any] = {}
+        if isinstance(self.drafts, StateDrafts):
+            data["draft"] = self.drafts.to_json(draft)
+        name = self._following(None, draft, data)
+        await conversations.save(session, chat_id, user_id,
+                                 conversations.State(self.flow, name, data), now)
+        return name
+
     async def load(self, where: Here) -> Open | None:
         async with where.rt.db.transaction() as session:
             state = await conversations.current(session, where.chat_id, where.user_id,
