@@ -161,7 +161,7 @@ async def test_past_48_hours_then_withdrawn(emu: Emulator, make_bot) -> None:
             q = emu.forge_callback(user, emu.private_chat(user), 1, data)
             await emu.wait_for(lambda q=q: q.answered)
             assert q.answer_text == text
-    for data in (f"v1:alfc:{alert.id}", "v1:gx:alert_fix:0", "v1:gd:alert_fix:es"):
+    for data in (f"v1:alfc:{alert.id}", "v1:gx:alert_fix:0", "v1:gd:alert_fix:body_es"):
         q = emu.forge_callback(sam, emu.private_chat(sam), 1, data)
         await emu.wait_for(lambda q=q: q.answered)
         assert q.answer_text == "Only coordinators can do this."

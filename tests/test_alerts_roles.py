@@ -64,7 +64,7 @@ async def test_non_coordinators_are_refused_and_nothing_changes(emu: Emulator,
     # composer steps pressed by others: refused too
     for data in ("v1:gc:alert:severity:urgent", "v1:gt:alert:topics:tax", "v1:gd:alert:topics",
                  f"v1:als:{alert.id}", f"v1:alap:{alert.id}", f"v1:alrj:{alert.id}",
-                 f"v1:alfc:{alert.id}", "v1:gx:alert_fix:0", "v1:gd:alert_fix:es",
+                 f"v1:alfc:{alert.id}", "v1:gx:alert_fix:0", "v1:gd:alert_fix:body_es",
                  f"v1:assv:{alert.id}"):
         q = emu.forge_callback(sam, emu.private_chat(sam), 1, data)
         await emu.wait_for(lambda q=q: q.answered)

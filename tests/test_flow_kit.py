@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from alembic import command
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CommandHandler, ContextTypes
 
+from bot.db.engine import Database
+from bot.db.migrate import alembic_config
+from bot.db.models import Conversation
 from bot.emulator import Emulator
 from handlers.shared import guided
 from handlers.shared.buttons import Who
@@ -121,3 +128,54 @@ async def test_a_step_added_is_one_declaration(emu: Emulator, make_bot: Any,
     assert q.answer_text == "This button is no longer valid."
     cancelled = await press(emu, ana, again, "Cancel")
     assert cancelled.text == "Cancelled."
+
+
+async def test_flows_open_across_the_deploy_go_on(empty_database_url: str, emu: Emulator,
+                                                  make_bot: Any) -> None:
+    """Rows saved by the code before the kit (a flow open when the new version started) are
+    rewritten by migration 0015 to the kit's shape: an invitee's prefilled name and tier stay
+    theirs (asked again, the tier could be changed to a full membership the inviter never
+    gave), a report's text and link are kept, a poll's last step is the preview. (The empty
+    database is asked for first, so it is dropped after the bot stops.)"""
+    ana = emu.add_user("Ana", language_code="en")
+    now = datetime.fromtimestamp(emu.clock.now(), UTC)
+    later = now + timedelta(hours=20)
+    # on SQLite the empty database's file is the one make_bot's own database is copied to
+    url = empty_database_url.replace("coalition.db", "before-the-kit.db")
+    db = Database(url)
+
+    def to_0014(connection: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0014")
+
+    async with db.engine.connect() as conn:
+        await conn.run_sync(to_0014)
+        await conn.commit()
+    old_rows = [
+        (ana.id, "register", "kind", {
+            "draft": {"name": "Red Invitada", "tier": "ally", "invitation": "abc", "areas": [],
+                      "topics": [], "capacities": []},
+            "skip": ["name", "tier"], "approved_by": 1}),
+        (101, "report", "state", {"text": "Una ley nueva.", "link": "https://ley.example"}),
+        (102, "poll", "confirm", {"draft": {"question": "¿Cuál primero?"}}),
+    ]
+    async with db.engine.begin() as conn:
+        for user_id, flow, step, data in old_rows:
+            await conn.execute(insert(Conversation.__table__).values(
+                chat_id=user_id, user_id=user_id, flow=flow, step=step, data=data,
+                updated_at=now, expires_at=later))
+    await db.dispose()
+
+    bot = await make_bot(database_url=url)  # migrates to the newest revision
+    async with bot.db.sessions() as session:
+        rows = {r.flow: (r.step, r.data) for r in (await session.execute(
+            select(Conversation).where(Conversation.user_id.in_((101, 102))))).scalars()}
+    assert rows["report"] == ("state", {"draft": {"text": "Una ley nueva.",
+                                                  "link": "https://ley.example"}})
+    assert rows["poll"] == ("preview", {"draft": {"question": "¿Cuál primero?"}})
+    # the invitee goes on where they were, and the invitation's tier is not asked again
+    again = await ask(emu, ana, "hello")
+    assert "What kind of organisation is it?" in again.text
+    scope = await press(emu, ana, again, "Foundation")
+    assert scope.text == "Where does it work?"

@@ -231,7 +231,7 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    if not where.private:
+    if not where.private or not await COMPOSER.sendable(where, pressed.action):
         await stale(update, where)
         return
     settings = where.rt.settings

@@ -326,7 +326,7 @@ async def send_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    if not where.private:
+    if not where.private or not await COMPOSER.sendable(where, pressed.alert):
         await stale(update, where)
         return
     settings = where.rt.settings

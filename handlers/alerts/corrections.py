@@ -124,14 +124,14 @@ def _fixing(fix: Fix) -> bool:
 
 
 STEPS = (
-    Step("es", Kind.PARTS, lambda t, _: t.tr(
+    Step("body_es", Kind.PARTS, lambda t, _: t.tr(
         "<b>Correcting the alert.</b> Send the corrected text in <b>Spanish</b> (it replaces the "
         "whole Spanish text; several messages are joined), then press Done. Press Done right "
         "away to keep the Spanish text as it is. /cancel to stop."),
-        max_chars=alerts.MAX_BODY, applies=_fixing),
-    Step("en", Kind.PARTS, lambda t, _: t.tr(
+        max_chars=alerts.MAX_BODY, applies=_fixing, field="es"),
+    Step("body_en", Kind.PARTS, lambda t, _: t.tr(
         "Now the corrected text in <b>English</b>, then Done (Done right away keeps the English "
-        "text as it is)."), max_chars=alerts.MAX_BODY, applies=_fixing),
+        "text as it is)."), max_chars=alerts.MAX_BODY, applies=_fixing, field="en"),
     Step("reason", Kind.TEXT, lambda t, _: t.tr(
         "<b>Withdrawing the alert.</b> Why is it withdrawn? Recipients read your reason. "
         "/cancel to stop."), parse=_reason, applies=lambda fix: not _fixing(fix)),

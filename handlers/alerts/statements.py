@@ -77,7 +77,11 @@ async def start_signing(update: Update, where: Here, alert_id: int) -> None:
         title = alert.alert.title if alert is not None else ""
         reachable = where.private or await people.is_reachable(session, where.user_id)
         signing = Signing(alert_id, title, found.org_name or "")
-        if found.can is Can.SIGN and reachable and not where.private:
+        # pressed in a group, the flow opens in the presser's private chat: not over another
+        open_flow = None if where.private else await conversations.current(
+            session, where.user_id, where.user_id, now)
+        busy = open_flow is not None and open_flow.flow != FLOW
+        if found.can is Can.SIGN and reachable and not where.private and not busy:
             # the question goes to the presser's private chat, where the flow runs
             await COMPOSER.start_in(session, where.user_id, where.user_id, signing, now)
             lang = await chats.language_of(session, where.user_id, where.language)
@@ -94,6 +98,11 @@ async def start_signing(update: Update, where: Here, alert_id: int) -> None:
     if not reachable:
         await query.answer(where.t.tr("Please open a private chat with me and send /start, then "
                                       "press “We sign on” again."), show_alert=True)
+        return
+    if busy:
+        await query.answer(where.t.tr("Something is open in our private chat: finish it there, "
+                                      "or send /cancel, then press “We sign on” again."),
+                           show_alert=True)
         return
     if where.private:
         await query.answer()

@@ -300,11 +300,14 @@ async def results_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     where = await here(update, context)
     query = update.callback_query
     assert query is not None
-    coordinator = where.role is Role.COORDINATOR
+    # The coordinators' view (an open poll's tallies, groups too small for members to see) only
+    # where only coordinators read it: their private chat or the coordination group.
+    coordinator = where.role is Role.COORDINATOR and (
+        where.private or where.chat_id == where.rt.settings.coordination_chat_id)
     async with where.rt.db.transaction() as session:
         poll = await polls.get(session, pressed.poll)
         allowed_now = poll is not None and (coordinator or (
-            where.role is Role.MEMBER and poll.status == PollStatus.CLOSED))
+            where.role in (Role.MEMBER, Role.COORDINATOR) and poll.status == PollStatus.CLOSED))
         result = None
         if poll is not None and allowed_now:
             result = (results.Result.from_json(poll.result) if poll.result

@@ -286,7 +286,12 @@ class Composer:
     async def open(self, update: Update, where: Here, data: dict[str, Any],
                    draft: Draft | None = None, first: str | None = None,
                    reason: Build | None = None) -> None:
-        """Start the flow (its draft made by the caller) at `first` or its first step asked."""
+        """Start the flow (its draft made by the caller) at `first` or its first step asked;
+        a flow runs in the private chat (its answers may name what a group must not read)."""
+        if not where.private:
+            await reply(update, where, self.private_only,
+                        markup=to_private(where) if self.to_private else None)
+            return
         data = dict(data)
         if isinstance(self.drafts, StateDrafts):
             data["draft"] = self.drafts.to_json(draft)
@@ -323,6 +328,19 @@ class Composer:
         if draft is None:
             return None
         return Open(state.step, draft, state.data)
+
+    async def sendable(self, where: Here, ident: int) -> bool:
+        """Whether the capability's Send may act on draft `ident`: only from its preview. A
+        draft whose flow is at another step, or was cancelled, is not sendable (a forged Send
+        would skip the questions left); one no longer a draft is, for the service to answer
+        ("already sent")."""
+        opened = await self.load(where)
+        if opened is not None and self.drafts.ident(opened.data) == ident:
+            return opened.step == PREVIEW
+        if isinstance(self.drafts, RowDrafts):
+            async with where.rt.db.reader() as session:
+                return await self.drafts.store.of(session, ident, where.user_id) is None
+        return False
 
     async def save(self, where: Here, opened: Open, **values: object) -> Draft | None:
         """The step and the draft's changed values, in one transaction."""
@@ -448,7 +466,7 @@ class Composer:
 
     async def text_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
                           where: Here, text: str) -> None:
-        opened = await self.load(where)
+        opened = await self.load(where) if where.private else None
         if opened is None:
             return
         if await refusal(self.who, where) is not None:  # a coordinator removed mid-flow
@@ -511,7 +529,7 @@ class Composer:
 
     async def take_document(self, update: Update, where: Here, document: Any) -> bool:
         """A document sent while the open step takes one; False when it does not."""
-        opened = await self.load(where)
+        opened = await self.load(where) if where.private else None
         s = self.by_name.get(opened.step) if opened is not None else None
         if opened is None or s is None or s.document is None or \
                 await refusal(self.who, where) is not None:
@@ -523,7 +541,7 @@ class Composer:
                      message_id: int, text: str) -> bool:
         """An edit of a message sent into this flow: it replaces that answer while its step is
         open (a part of a text, or a refused answer); False when it is not one (ignored)."""
-        opened = await self.load(where)
+        opened = await self.load(where) if where.private else None
         if opened is None or await refusal(self.who, where) is not None:
             return False
         if any(mid == message_id for mid, _ in opened.data.get("parts") or []):
@@ -570,8 +588,7 @@ class Composer:
             await self.go_on(update, where, opened, **values)
             return
         toggle = s.is_toggle(draft)
-        assert s.options is not None
-        if isinstance(pressed, FlowToggle) != toggle:
+        if s.options is None or isinstance(pressed, FlowToggle) != toggle:
             await stale(update, where)
             return
         if pressed.value not in dict(s.options(where.t, draft)):  # forged, or a list changed
@@ -600,7 +617,8 @@ class Composer:
         query = update.callback_query
         assert query is not None
         opened = await self.load(where) if where.private else None
-        if opened is None or opened.step != PREVIEW or \
+        offers_edit = self.edit_again is not None or any(s.label for s in self.steps)
+        if opened is None or opened.step != PREVIEW or not offers_edit or \
                 self.drafts.ident(opened.data) != pressed.draft:
             await stale(update, where)
             return
