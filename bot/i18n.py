@@ -24,6 +24,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
+from bot import dates
+
 log = logging.getLogger(__name__)
 
 LANGUAGES: tuple[str, ...] = ("es", "en")
@@ -112,6 +114,11 @@ class Text:
         """A date and time in this chat's time zone, in this language's conventions."""
         return format_datetime(value, format=fmt, tzinfo=ZoneInfo(self.timezone),
                                locale=self.locale)
+
+    def moment(self, value: datetime, with_zone: bool = False) -> str:
+        """The one way a moment reads (bot/dates.py): "jue 10 dic 2026, 10:00", with the zone as
+        a place when others elsewhere act on it."""
+        return dates.moment(value, self.timezone, str(self.locale), with_zone=with_zone)
 
     def duration(self, seconds: float) -> str:
         return format_timedelta(seconds, locale=self.locale, threshold=1.1)

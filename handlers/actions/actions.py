@@ -20,6 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot import i18n
+from bot.dates import Problem
 from bot.db.models import Action
 from bot.i18n import Text
 from bot.services.actions import actions
@@ -34,7 +35,7 @@ from handlers.actions.copies import (
     cancelled_copy,
     moved_copy,
 )
-from handlers.shared import counts
+from handlers.shared import counts, when
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_document
@@ -80,15 +81,6 @@ def private_only(t: Text) -> str:
     return t.tr("Please compose actions in your private chat with me.")
 
 
-def when_problem(t: Text, problem: actions.When, zone: str) -> str:
-    if problem is actions.When.GAP:
-        return t.tr("That time does not exist in {zone}: the clocks skip it that day (a "
-                    "daylight-saving change). Please choose another time.", zone=zone)
-    if problem is actions.When.PAST:
-        return t.tr("That moment has already passed. Please give a date and time in the future.")
-    return t.tr("I could not read a date and time there. Write it as 2026-12-31 18:00.")
-
-
 # --- the composer, as its steps ------------------------------------------------------------------
 
 def _title(where: Here, text: str, item: Action) -> dict[str, object] | Refuse:
@@ -109,14 +101,6 @@ def _text(name: str, limit: int) -> Callable[[Here, str, Action], dict[str, obje
         return {name: value}
 
     return parse
-
-
-def _when(where: Here, text: str, item: Action) -> dict[str, object] | Refuse:
-    problem, starts = actions.parse_local(text, where.timezone, where.rt.clock.now())
-    if starts is None:
-        log.info("actions.when_refused reason=%s", problem.value)
-        return Refuse(lambda t: when_problem(t, problem, where.timezone))
-    return {"starts_at": starts, "timezone": where.timezone}
 
 
 def _regions(where: Here, text: str, item: Action) -> dict[str, object] | Refuse:
@@ -145,7 +129,9 @@ STEPS = (
          label=i18n.N_("Kind")),
     Step("when", Kind.TEXT, lambda t, _: t.tr(
         "When does it start? Write the date and time in your time zone ({zone}), as "
-        "2026-12-31 18:00.", zone=t.timezone), parse=_when, label=i18n.N_("Date and time")),
+        "2026-12-31 18:00.", zone=t.timezone), label=i18n.N_("Date and time"),
+        parse=when.reader("starts_at", needs_time=True, also=lambda w: {"timezone": w.timezone}),
+        said=when.echo(lambda item: item.starts_at)),
     Step("place", Kind.TEXT, lambda t, _: t.tr(
         "Where? Send the place or a link, or press Skip."),
         parse=_text("place", actions.MAX_PLACE), optional=True, label=i18n.N_("Place")),
@@ -245,7 +231,7 @@ async def announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
         draft = await actions.draft_of(session, pressed.action, where.user_id) \
             if done is None else None
     if draft is not None and draft.starts_at is not None and draft.starts_at <= now:
-        await query.answer(when_problem(where.t, actions.When.PAST, where.timezone),
+        await query.answer(when.problem(where.t, Problem.PAST, where.timezone),
                            show_alert=True)
         return
     if done is None:
@@ -309,9 +295,12 @@ async def answer_move(update: Update, context: ContextTypes.DEFAULT_TYPE, where:
     if where.role is not Role.COORDINATOR:
         return
     now = where.rt.clock.now()
-    problem, starts = actions.parse_local(text, where.timezone, now)
+    reading = when.read(where, text, needs_time=True)
+    starts = reading.when
     if starts is None:
-        await reply(update, where, lambda t: when_problem(t, problem, where.timezone))
+        found = reading.problem or Problem.UNREADABLE
+        log.info("actions.when_refused reason=%s", found.value)
+        await reply(update, where, lambda t: when.problem(t, found, where.timezone))
         return
     async with where.rt.db.transaction() as session:
         state = await conversations.current(session, where.chat_id, where.user_id, now)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
@@ -40,7 +38,7 @@ from handlers.alerts.copies import (
 from handlers.alerts.render import ASK, AUDIENCE, SEVERITY, alert_text, region_name
 from handlers.alerts.review import ask_approval, urgent_flag_copy
 from handlers.alerts.statements import start_signing
-from handlers.shared import counts, guided
+from handlers.shared import counts, guided, when
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, here, reply
@@ -98,31 +96,6 @@ def _link(where: Here, text: str, alert: Alert) -> dict[str, object] | Refuse:
             "That is not a link I can use: it must start with https:// (or http://) and have "
             "no spaces."))
     return {"link": link}
-
-
-def parse_deadline(text: str, timezone: str) -> datetime | None:
-    raw = " ".join(text.split())
-    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            local = datetime.strptime(raw, fmt)
-        except ValueError:
-            continue
-        if fmt == "%Y-%m-%d":
-            local = local.replace(hour=23, minute=59)
-        return local.replace(tzinfo=ZoneInfo(timezone))
-    return None
-
-
-def _deadline(name: str) -> Callable[[Here, str, Alert], dict[str, object] | Refuse]:
-    def parse(where: Here, text: str, alert: Alert) -> dict[str, object] | Refuse:
-        deadline = parse_deadline(text, where.timezone)
-        if deadline is None or deadline <= where.rt.clock.now():
-            return Refuse(lambda t: t.tr(
-                "I could not read a date in the future there. Write it as 2026-12-31 or "
-                "2026-12-31 18:00."))
-        return {name: deadline}
-
-    return parse
 
 
 def _minimum(where: Here, text: str, alert: Alert) -> dict[str, object] | Refuse:
@@ -202,7 +175,8 @@ STEPS = (
         optional=True, label=i18n.N_("Link")),
     Step("deadline", Kind.TEXT, lambda t, _: t.tr(
         "Is there a deadline? Send it as 2026-12-31 or 2026-12-31 18:00 (your time zone), or "
-        "press Skip."), parse=_deadline("deadline"), optional=True, label=i18n.N_("Deadline")),
+        "press Skip."), parse=when.reader("deadline", default_time=when.END_OF_DAY),
+        said=when.echo(lambda alert: alert.deadline), optional=True, label=i18n.N_("Deadline")),
     Step("asks", Kind.TOGGLE, lambda t, _: t.tr(
         "Which answers should organisations give? Choose any, then press Done."),
         options=_choices(ASK), on_done=_asks_done, label=i18n.N_("Answers asked")),
@@ -217,7 +191,9 @@ STEPS = (
         label=i18n.N_("English statement")),
     Step("sign_deadline", Kind.TEXT, lambda t, _: t.tr(
         "Until when can organisations sign? Send it as 2026-12-31 or 2026-12-31 18:00 (your "
-        "time zone), or press Skip."), parse=_deadline("sign_deadline"), optional=True,
+        "time zone), or press Skip."), optional=True,
+        parse=when.reader("sign_deadline", default_time=when.END_OF_DAY),
+        said=when.echo(lambda alert: alert.sign_deadline),
         applies=_statement, editable=_signing, label=i18n.N_("Signing deadline")),
     Step("min_signatures", Kind.TEXT, lambda t, _: t.tr(
         "How many signatures must there be before the statement is published? Send a number, "

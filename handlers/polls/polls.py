@@ -39,7 +39,7 @@ from bot.services.polls import polls, results
 from bot.services.shared import conversations, people
 from bot.services.shared.roles import Role
 from handlers.polls import render
-from handlers.shared import counts
+from handlers.shared import counts, when
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_photo
@@ -129,12 +129,12 @@ def _filters(where: Here, text: str, draft: polls.Draft) -> dict[str, object] | 
     return {"regions": regions, "topics": topics, "kinds": kinds}
 
 
-def _closes(where: Here, text: str, draft: polls.Draft) -> dict[str, object] | Refuse:
-    closes = polls.parse_close(text, where.rt.clock.now(), where.timezone)
-    if closes is None:
-        return Refuse(lambda t: t.tr(
-            "I could not read that closing time, or it is less than 5 minutes away."))
-    return {"closes_at": closes.isoformat()}
+def _closes_check(where: Here, moment: datetime) -> Callable[[Text], str] | None:
+    """A poll stays open at least MIN_OPEN and at most a year."""
+    if not polls.open_for_long_enough(moment, where.rt.clock.now()):
+        return lambda t: t.tr(
+            "I could not read that closing time, or it is less than 5 minutes away.")
+    return None
 
 
 def _labels(labels: dict[str, str]) -> Callable[[Text, polls.Draft], list[tuple[str, str]]]:
@@ -163,7 +163,10 @@ STEPS = (
         "(states or countries, topics, kinds), or “all”."), parse=_filters),
     Step("closes", Kind.TEXT, lambda t, _: t.tr(
         "When does it close? Send a duration (for example 3d, 12h, 90m) or a date and time in "
-        "this chat's time zone (for example 2026-12-01 18:00)."), parse=_closes),
+        "this chat's time zone (for example 2026-12-01 18:00)."),
+        parse=when.reader("closes_at", default_time=when.END_OF_DAY, check=_closes_check,
+                          keep=lambda moment: moment.isoformat()),
+        said=when.echo(lambda draft: draft.closes())),
 )
 
 

@@ -47,7 +47,8 @@ def preview(t: Text, draft: polls.Draft) -> str:
     ]
     if draft.regions or draft.topics or draft.kinds:
         lines.append(t.tr("Only: {value}", value=filters_text(t, draft)))
-    lines.append(t.tr("Closes: {date}", date=t.datetime(closes, "short") if closes else ""))
+    # the closing as typed is read back here, in full and with its zone (the one formatter)
+    lines.append(t.tr("Closes: {date}", date=t.moment(closes, with_zone=True) if closes else ""))
     return "\n".join(lines)
 
 

@@ -70,6 +70,9 @@ class Step:
     # TEXT: the values an answer sets, or why it cannot be used (may be a coroutine: a step
     # whose answer decides what is asked next may look things up)
     parse: Callable[[Here, str, Draft], Any] | None = None
+    # TEXT: what the accepted answer was understood as, said before what comes next (a date
+    # typed as "viernes 18:00" is echoed in full, with its zone, before it is used)
+    said: Callable[[Text, Draft], str] | None = None
     # TEXT: a document sent instead of a text, as the values it sets (a report's evidence)
     document: Callable[[Any], dict[str, object]] | None = None
     # CHOICE and TOGGLE: the buttons, as (value, label)
@@ -374,8 +377,10 @@ class Composer:
             return follow or PREVIEW
         return self._following(opened.step, opened.draft, opened.data)
 
-    async def go_on(self, update: Update, where: Here, opened: Open, **values: object) -> None:
-        """Record the values, move to the next step and ask it."""
+    async def go_on(self, update: Update, where: Here, opened: Open, *,
+                    said: Build | None = None, **values: object) -> None:
+        """Record the values, move to the next step and ask it (after `said`, what the answer
+        was understood as, when the step echoes it)."""
         for name, value in values.items():
             setattr(opened.draft, name, value)
         opened.step = self.next_step(opened)
@@ -383,8 +388,10 @@ class Composer:
         opened.data.pop("refused", None)
         if opened.step == PREVIEW:
             opened.data["editing"] = False
-        if await self.save(where, opened, **values) is not None:
-            await self.ask(update, where, opened)
+        if await self.save(where, opened, **values) is None:
+            return
+        # the echo comes with the next question; the preview shows the value itself
+        await self.ask(update, where, opened, said if opened.step != PREVIEW else None)
 
     # -- asking --------------------------------------------------------------------------------
 
@@ -498,7 +505,9 @@ class Composer:
             log.info("flow.answer_refused flow=%s step=%s", self.flow, s.name)
             await self.ask(update, where, opened, parsed.reason)
             return
-        await self.go_on(update, where, opened, **parsed)
+        draft = opened.draft
+        echo = (lambda t: s.said(t, draft)) if s.said is not None else None  # type: ignore[misc]
+        await self.go_on(update, where, opened, said=echo, **parsed)
 
     async def _add_part(self, update: Update, where: Here, opened: Open, s: Step, text: str,
                         message_id: int, replacing: bool) -> None:

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import dates
 from bot.db.models import (
     Action,
     ActionRsvp,
@@ -72,35 +72,18 @@ class When(StrEnum):
     GAP = "gap"  # the clock skips that hour in that zone (a daylight-saving change)
 
 
-FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M")
-
-
 def parse_local(text: str, timezone: str, now: datetime) -> tuple[When, datetime | None]:
-    """A date and time written in `timezone`, as UTC; or why it cannot be used.
-
-    A local time that does not exist (the hour skipped when clocks go forward) is refused rather
-    than guessed; an ambiguous one (the hour repeated when clocks go back) is the first."""
-    raw = " ".join(text.split())
-    local = None
-    for fmt in FORMATS:
-        try:
-            local = datetime.strptime(raw, fmt)  # the zone is attached below
-            break
-        except ValueError:
-            continue
-    if local is None:
-        return When.UNREADABLE, None
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    aware = local.replace(tzinfo=zone, fold=0)
-    utc = aware.astimezone(UTC)
-    if utc.astimezone(zone).replace(tzinfo=None) != local:
+    """A date and time written in `timezone` (bot/dates.py, the one parser), as UTC; or why it
+    cannot be used. A local time that does not exist (the hour skipped when clocks go forward)
+    is refused rather than guessed; an ambiguous one (the hour repeated) is the first."""
+    reading = dates.parse(text, timezone, now, needs_time=True)
+    if reading.when is not None:
+        return When.OK, reading.when
+    if reading.problem is dates.Problem.GAP:
         return When.GAP, None
-    if utc <= now:
+    if reading.problem is dates.Problem.PAST:
         return When.PAST, None
-    return When.OK, utc
+    return When.UNREADABLE, None
 
 
 def clean_title(text: str) -> str | None:

@@ -13,17 +13,16 @@ lost (an orphan, rule D) is never traced, so its votes stay apart.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import dates
 from bot.db.models import (
     Contact,
     MemberChat,
@@ -445,25 +444,19 @@ def parse_filters(text: str) -> tuple[list[str], list[str], list[str]] | None:
     return found["regions"], found["topics"], found["kinds"]
 
 
+def open_for_long_enough(closes: datetime, now: datetime) -> bool:
+    """A poll closes at least MIN_OPEN from now and within a year."""
+    return MIN_OPEN <= closes - now <= timedelta(days=366)
+
+
 def parse_close(text: str, now: datetime, timezone: str) -> datetime | None:
-    """A closing time from a duration (`3d`, `12h`, `90m`, `1d 6h`) or a local date and time
-    (`2026-12-01 18:00`, in the given time zone); None if unreadable or less than 5 minutes on."""
-    raw = text.strip().lower()
-    total = timedelta()
-    parts = re.findall(r"(\d+)\s*([dhm])", raw)
-    if parts and re.fullmatch(r"(\s*\d+\s*[dhm]\s*)+", raw):
-        for amount, unit in parts:
-            total += timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: int(amount)})
-        when = now + total
-    else:
-        try:
-            local = datetime.strptime(" ".join(raw.split()), "%Y-%m-%d %H:%M")
-        except ValueError:
-            return None
-        when = local.replace(tzinfo=ZoneInfo(timezone)).astimezone(now.tzinfo)
-    if when - now < MIN_OPEN or when - now > timedelta(days=366):
+    """A closing time typed in any form the one parser reads (bot/dates.py: `3d`, `12h`,
+    `viernes 18:00`, `2026-12-01 18:00`, in the given time zone; a day alone closes at its
+    end); None if unreadable or not between 5 minutes and a year away."""
+    reading = dates.parse(text, timezone, now, default_time=time(23, 59))
+    if reading.when is None or not open_for_long_enough(reading.when, now):
         return None
-    return when
+    return reading.when
 
 
 @dataclass(frozen=True)

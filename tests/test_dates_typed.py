@@ -1,0 +1,76 @@
+"""Dates typed as a coordinator types them, through the emulator (issue 24): the same words work
+in every flow that asks "when", in each language, and the bot says back what it understood, in
+full and with its zone, before going on. The clock starts on Thursday 3 December 2026, 11:18 in
+Mexico City (the bot's default zone)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.emulator import Emulator
+from tests.action_helpers import coordinator, last_action
+from tests.alert_helpers import ask, last_alert, press
+
+MX = ZoneInfo("America/Mexico_City")
+START = datetime(2026, 12, 3, 17, 18, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    return START
+
+
+async def test_an_action_starts_on_friday_typed_in_spanish(emu: Emulator, make_bot) -> None:
+    coord = await coordinator(emu, "es")
+    bot = await make_bot(coordinator_ids=(coord.id,))
+    m = await ask(emu, coord, "/action")
+    m = await ask(emu, coord, "Audiencia pública")
+    m = await press(emu, coord, m, "Omitir")
+    m = await press(emu, coord, m, "Audiencia")
+    refused = await ask(emu, coord, "el 31/2 a las 10")
+    assert refused.text.startswith("No pude leer una fecha ahí: ese día no existe.")
+    place = await ask(emu, coord, "el viernes a las 18:00")
+    assert place.text.startswith(
+        "Entendido: vie 4 dic 2026, 18:00 (hora de México (Ciudad de México)).\n\n")
+    assert "¿Dónde?" in place.text
+    draft = await last_action(bot)
+    assert draft is not None
+    assert draft.starts_at == datetime(2026, 12, 4, 18, 0, tzinfo=MX).astimezone(UTC)
+
+
+async def test_an_alert_deadline_tomorrow_in_english(emu: Emulator, make_bot) -> None:
+    coord = await coordinator(emu, "en")
+    bot = await make_bot(coordinator_ids=(coord.id,))
+    m = await ask(emu, coord, "/alert")
+    m = await ask(emu, coord, "Consulta")
+    m = await ask(emu, coord, "Texto.")
+    m = await press(emu, coord, m, "Done")
+    m = await press(emu, coord, m, "Done")
+    m = await press(emu, coord, m, "Information")
+    m = await press(emu, coord, m, "Done")  # topics
+    m = await press(emu, coord, m, "Done")  # regions
+    m = await press(emu, coord, m, "All organisations")
+    m = await press(emu, coord, m, "Skip")  # link
+    asks = await ask(emu, coord, "tomorrow 10am")
+    assert asks.text.startswith(
+        "Understood: Fri 4 Dec 2026, 10:00 (Mexico (Mexico City) Time).\n\n")
+    assert "Which answers should organisations give?" in asks.text
+    draft = await last_alert(bot)
+    assert draft is not None
+    assert draft.deadline == datetime(2026, 12, 4, 10, 0, tzinfo=MX).astimezone(UTC)
+
+
+async def test_a_poll_closes_in_three_days_typed_in_words(emu: Emulator, make_bot) -> None:
+    coord = await coordinator(emu, "es")
+    await make_bot(coordinator_ids=(coord.id,))
+    await ask(emu, coord, "/poll")
+    await ask(emu, coord, "¿Qué primero?")
+    m = await ask(emu, coord, "A\nB")
+    for label in ("Opción única", "Un voto por organización", "No", "Todas las organizaciones"):
+        m = await press(emu, coord, m, label)
+    m = await ask(emu, coord, "todas")
+    preview = await ask(emu, coord, "3 días")
+    assert "Cierre: dom 6 dic 2026, 11:18 (hora de México (Ciudad de México))" in preview.text
