@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime, get_timezone_location
+from babel.dates import format_date, format_datetime, format_timedelta, get_timezone_location
 
 
 class Problem(StrEnum):
@@ -268,8 +268,11 @@ def moment(value: datetime, timezone: str, locale: str, *, with_zone: bool = Fal
     return f"{text} ({zone_name(timezone, locale)})" if with_zone else text
 
 
-def day(value: datetime, timezone: str, locale: str) -> str:
-    return format_datetime(value, DAY, tzinfo=_zone(timezone), locale=locale)
+def day(value: datetime | date, timezone: str, locale: str) -> str:
+    """A day alone: a moment's day in the reader's zone, or a calendar day as it is."""
+    if isinstance(value, datetime):
+        return format_datetime(value, DAY, tzinfo=_zone(timezone), locale=locale)
+    return format_date(value, DAY, locale=locale)
 
 
 def zone_name(timezone: str, locale: str) -> str:
@@ -277,3 +280,8 @@ def zone_name(timezone: str, locale: str) -> str:
     if timezone in ("UTC", "Etc/UTC"):
         return "UTC"
     return str(get_timezone_location(_zone(timezone), locale=locale))
+
+
+def duration(seconds: float, locale: str) -> str:
+    """A length of time in words ("3 días", "2 hours"), rounded as people say it."""
+    return str(format_timedelta(seconds, locale=locale, threshold=1.1))

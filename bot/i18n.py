@@ -11,14 +11,12 @@ import html
 import io
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -110,18 +108,17 @@ class Text:
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def datetime(self, value: datetime, fmt: str = "medium") -> str:
-        """A date and time in this chat's time zone, in this language's conventions."""
-        return format_datetime(value, format=fmt, tzinfo=ZoneInfo(self.timezone),
-                               locale=self.locale)
-
     def moment(self, value: datetime, with_zone: bool = False) -> str:
         """The one way a moment reads (bot/dates.py): "jue 10 dic 2026, 10:00", with the zone as
         a place when others elsewhere act on it."""
         return dates.moment(value, self.timezone, str(self.locale), with_zone=with_zone)
 
+    def day(self, value: datetime | date) -> str:
+        """A day alone ("jue 10 dic 2026"), for a week's label or a date without its hour."""
+        return dates.day(value, self.timezone, str(self.locale))
+
     def duration(self, seconds: float) -> str:
-        return format_timedelta(seconds, locale=self.locale, threshold=1.1)
+        return dates.duration(seconds, str(self.locale))
 
 
 def render(choice: str, timezone: str, build: Callable[[Text], str]) -> str:

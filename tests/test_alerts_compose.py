@@ -114,7 +114,7 @@ async def test_edit_then_send_and_cancel_sends_nothing(emu: Emulator, make_bot) 
                                reply.message_id)
     assert reply.text.startswith("ℹ️ Alert: Information\nNew <title>")
     assert "🔗 More: https://example.org/ley?a=1&b=2" in reply.text
-    assert "⏰ Deadline: 1/15/30, 6:00 PM" in reply.text.replace("\u202f", " ")
+    assert "⏰ Deadline: Tue 15 Jan 2030, 18:00 (Mexico (Mexico City) Time)" in reply.text
     alert = await send(emu, bot, coord, summary)
     [copy] = alert_copies(emu, org.groups[0], "Body.")
     assert copy.text.startswith("ℹ️ Alert: Information\nNew <title>")

@@ -35,15 +35,13 @@ AUDIENCE: dict[str, str] = {
     "allies": N_("Allies only"),
     "kinds": N_("Some kinds of organisation"),
 }
-# Babel patterns: the weekday, the date and the time, as each language writes them.
-PATTERN = {"es": "EEEE d 'de' MMMM 'de' y, HH:mm", "en": "EEEE, MMMM d, y, h:mm a"}
 DURATION = timedelta(hours=1)  # the calendar event's length when none is known
 
 
 def when(t: Text, value: datetime) -> str:
     """The start in the chat's time zone, with the zone named (people in several zones read
     the same action)."""
-    return f"{t.datetime(value, PATTERN[t.lang])} ({t.timezone})"
+    return t.moment(value, with_zone=True)
 
 
 OFFSET: dict[int, str] = {

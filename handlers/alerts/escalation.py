@@ -36,7 +36,7 @@ def resend_header(t: Text, alert: Alert) -> str:
     return t.tr(
         "🔔 <b>Your organisation has not answered this alert, and its deadline is {date}.</b> "
         "Here it is again; please answer with the buttons below.",
-        date=t.datetime(alert.deadline, "short") if alert.deadline else "—")
+        date=t.moment(alert.deadline, with_zone=True) if alert.deadline else "—")
 
 
 def org_line(t: Text, org: SilentOrg) -> str:

@@ -85,7 +85,7 @@ async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     def build(t: Text) -> str:
         lines = [t.tr("<b>Recent alerts</b>")]
         for n, s in enumerate(found, 1):
-            when = t.datetime(s.sent_at, "short") if s.sent_at else "—"
+            when = t.moment(s.sent_at) if s.sent_at else "—"
             lines.append(t.tr("{n}. {icon} <b>{title}</b> ({when}): reached {orgs} in {chats}; "
                               "delivered {delivered}; answered {answered}",
                               n=n, icon=ICON.get(s.severity, ""), title=s.title, when=when,
@@ -131,18 +131,17 @@ def status_text(t: Text, s: alerts.Status) -> str:
     lines = [
         t.tr("{icon} <b>{title}</b>", icon=ICON.get(alert.severity, ""), title=alert.title),
         t.tr("Sent {when} to {orgs} in {chats}.",
-             when=t.datetime(alert.sent_at, "short") if alert.sent_at else "—",
+             when=t.moment(alert.sent_at) if alert.sent_at else "—",
              orgs=counts.orgs(t, s.orgs), chats=counts.chats(t, s.chats)),
         "",
     ]
     if alert.withdrawn_at is not None:
-        lines.append(t.tr("⛔ Withdrawn {when}: {reason}", when=t.datetime(alert.withdrawn_at,
-                                                                           "short"),
+        lines.append(t.tr("⛔ Withdrawn {when}: {reason}", when=t.moment(alert.withdrawn_at),
                           reason=alert.withdraw_reason or "—"))
     elif alert.corrections:
         lines.append(t.tr_plural("✏️ Corrected {n} time, last {when}.",
                                  "✏️ Corrected {n} times, last {when}.", alert.corrections,
-                                 when=t.datetime(alert.corrected_at, "short")
+                                 when=t.moment(alert.corrected_at)
                                  if alert.corrected_at else "—"))
     if s.delivery is not None:
         lines += delivery_lines(t, t.tr("Delivery"), s.delivery)

@@ -57,7 +57,7 @@ def section(t: Text, alert: Alert, body: str) -> str:
         "",
     ]
     if alert.deadline is not None:
-        lines.append(t.tr("⏰ Deadline: {date}", date=t.datetime(alert.deadline, "short")))
+        lines.append(t.tr("⏰ Deadline: {date}", date=t.moment(alert.deadline, with_zone=True)))
     if alert.link:
         lines.append(t.tr("🔗 More: {link}", link=alert.link))
     if alert.topics:
@@ -70,8 +70,8 @@ def section(t: Text, alert: Alert, body: str) -> str:
     if statement and "sign_on" in (alert.asks or []):
         lines += ["", t.tr("✍️ <b>Statement to sign</b>:"), escape(statement)]
         if alert.sign_deadline is not None:
-            lines.append(t.tr("Signing closes {date}.", date=t.datetime(alert.sign_deadline,
-                                                                    "short")))
+            lines.append(t.tr("Signing closes {date}.",
+                              date=t.moment(alert.sign_deadline, with_zone=True)))
         lines.append("")
     if alert.asks:
         lines.append(t.tr("Please answer for your organisation with the buttons below."))
@@ -107,7 +107,7 @@ def nudge_section(t: Text, alert: Alert) -> str:
     lines = [t.tr("🔔 <b>Reminder</b>: your organisation has not answered this alert yet."),
              f"<b>{escape(alert.title)}</b>"]
     if alert.deadline is not None:
-        lines.append(t.tr("⏰ Deadline: {date}", date=t.datetime(alert.deadline, "short")))
+        lines.append(t.tr("⏰ Deadline: {date}", date=t.moment(alert.deadline, with_zone=True)))
     lines.append(t.tr("Please answer for your organisation with the buttons below."))
     return "\n".join(lines)
 
@@ -121,7 +121,7 @@ def nudge_text(alert: Alert, choice: str, timezone: str) -> str:
 
 def corrected_mark(t: Text, alert: Alert) -> str:
     return t.tr("✏️ <b>Corrected</b> on {date}: this replaces the earlier text.",
-                date=t.datetime(alert.corrected_at, "short") if alert.corrected_at else "—")
+                date=t.moment(alert.corrected_at) if alert.corrected_at else "—")
 
 
 def corrected_text(alert: Alert, choice: str, timezone: str) -> str:
@@ -133,7 +133,7 @@ def corrected_text(alert: Alert, choice: str, timezone: str) -> str:
 def withdrawn_section(t: Text, alert: Alert) -> str:
     return "\n".join([
         t.tr("⛔ <b>Withdrawn</b> on {date}: the coordinators withdrew this alert.",
-             date=t.datetime(alert.withdrawn_at, "short") if alert.withdrawn_at else "—"),
+             date=t.moment(alert.withdrawn_at) if alert.withdrawn_at else "—"),
         f"<s>{escape(alert.title)}</s>",
         t.tr("Why: {reason}", reason=alert.withdraw_reason or "—"),
     ])

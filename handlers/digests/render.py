@@ -7,8 +7,6 @@ the coordinators' digest is their view and names organisations.
 
 from __future__ import annotations
 
-from babel.dates import format_date
-
 from bot.i18n import Safe, Text
 from bot.services.digests import digests
 from handlers.actions.render import ANSWER as RSVP
@@ -18,7 +16,7 @@ from handlers.alerts.render import ASK, ICON
 
 
 def _date(t: Text, value: object) -> str:
-    return t.datetime(value, "short")  # type: ignore[arg-type]
+    return t.moment(value)  # type: ignore[arg-type]
 
 
 def member_text(digest: digests.MemberDigest) -> object:
@@ -95,7 +93,7 @@ def coordinator_text(digest: digests.CoordinatorDigest) -> object:
 
 
 def rate_chart_labels(t: Text, digest: digests.CoordinatorDigest) -> tuple[list[str], list[int]]:
-    labels = [t.tr("week of {date}", date=format_date(week, "short", locale=t.locale))
+    labels = [t.tr("week of {date}", date=t.day(week))
               for week, _ in digest.weekly_rates]
     values = [round(100 * rate) if rate is not None else 0 for _, rate in digest.weekly_rates]
     return labels, values

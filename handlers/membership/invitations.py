@@ -54,7 +54,7 @@ def _text(found: invitations.InvitationPage, note: str | None = None):  # type: 
         lines.append("")
         start = found.page * invitations.PAGE_SIZE
         for n, row in enumerate(found.rows, start=start + 1):
-            until = t.datetime(row.expires_at, "short")
+            until = t.moment(row.expires_at)
             if row.colleague:
                 line = t.tr("{n}. A colleague for <b>{name}</b>, made by {maker}, until {date}",
                             n=n, name=row.org_name or "—", maker=row.made_by, date=until)

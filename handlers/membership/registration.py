@@ -553,7 +553,7 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         head = (t.tr("Invitation for <b>{name}</b>.", name=target) if target
                 else t.tr("Invitation to register an organisation."))
         return "\n".join([head, t.tr("Send this link to the person (it works once, until {date}):",
-                                     date=t.datetime(expires, "short")), link])
+                                     date=t.moment(expires)), link])
 
     await reply(update, where, build)
 

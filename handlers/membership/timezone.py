@@ -67,7 +67,7 @@ async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     await reply(update, where, lambda t: t.tr(
         "This chat's time zone is <b>{zone}</b> (now {time}). Choose another:",
-        zone=where.timezone, time=t.datetime(where.rt.clock.now(), "short")),
+        zone=where.timezone, time=t.moment(where.rt.clock.now())),
         markup=keyboard(where))
 
 
@@ -88,7 +88,7 @@ async def set_zone(update: Update, where: Here, text: str) -> bool:
     where.timezone = zone
     await reply(update, where, lambda t: t.tr(
         "Done: dates in this chat are now shown in <b>{zone}</b> (now {time}).",
-        zone=zone, time=t.datetime(where.rt.clock.now(), "short")))
+        zone=zone, time=t.moment(where.rt.clock.now())))
     return True
 
 

@@ -286,7 +286,7 @@ async def polls_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         lines = [t.tr("<b>Polls</b>")]
         for n, poll in enumerate(found, 1):
             state = (t.tr("closed") if poll.status == PollStatus.CLOSED
-                     else t.tr("open until {date}", date=t.datetime(poll.closes_at, "short")))
+                     else t.tr("open until {date}", date=t.moment(poll.closes_at, with_zone=True)))
             lines.append(t.tr("{n}. {question} ({state})", n=n, question=poll.question,
                               state=state))
         return "\n".join(lines)

@@ -67,7 +67,7 @@ def filters_text(t: Text, draft: polls.Draft) -> str:
 
 
 def how_counted(t: Text, poll: Poll) -> str:
-    closes = t.datetime(poll.closes_at, "short")
+    closes = t.moment(poll.closes_at, with_zone=True)
     if poll.counting == "org":
         return t.tr("Closes {date}. One vote per organisation: its latest vote counts.",
                     date=closes)
@@ -183,7 +183,7 @@ def results_text(t: Text, poll: Poll, result: Result, *, coordinator_view: bool,
     closed = poll.status == PollStatus.CLOSED
     head = (t.tr("<b>Poll results</b>") if closed
             else t.tr("<b>Poll results so far</b> (open until {date})",
-                      date=t.datetime(poll.closes_at, "short")))
+                      date=t.moment(poll.closes_at, with_zone=True)))
     lines = [head, f"<b>{i18n.escape(poll.question)}</b>", "", *_options_lines(t, result)]
     if result.ranked:
         lines += ["", *_runoff_lines(t, result)]
@@ -229,7 +229,7 @@ def ordinal(t: Text, place: int) -> str:
 
 def nudge_text(t: Text, poll: Poll) -> str:
     return t.tr("Reminder: your organisation has not voted yet on “{question}”. The poll closes "
-                "{date}.", question=poll.question, date=t.datetime(poll.closes_at, "short"))
+                "{date}.", question=poll.question, date=t.moment(poll.closes_at, with_zone=True))
 
 
 def stranger_thanks(t: Text) -> str:

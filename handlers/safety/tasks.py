@@ -161,7 +161,7 @@ async def missed_notices(session: Any, rt: Runtime,
                 "Telegram lets a bot delete only newer ones. Please delete them by hand:",
                 len(items))]
             for item in sorted(items, key=lambda m: (m.chat_id, m.message_id))[:30]:
-                when = t.datetime(item.sent_at, "short")
+                when = t.moment(item.sent_at)
                 link = message_link(item.chat_id, item.message_id)
                 if item.chat_id == person:
                     lines.append(t.tr("• here, in this chat: the message of {date}", date=when))

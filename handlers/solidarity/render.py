@@ -296,7 +296,7 @@ def listing_text(t: Text, lines: list[solidarity.Line]) -> str:
         out.append(t.tr("#{id} · {status} · {capacity} · {urgency} · {org} · {date} · offers: "
                         "{offers}, accepted: {accepted}", id=r.id, status=status,
                         capacity=capacity_label(t, r.capacity), urgency=t.tr(URGENCY[r.urgency]),
-                        org=name, date=t.datetime(r.created_at, "short"),
+                        org=name, date=t.moment(r.created_at),
                         offers=t.number(line.offers), accepted=t.number(line.accepted)))
         if r.visibility == "coordinators":
             out[-1] += " · " + t.tr("coordinators only")
