@@ -159,9 +159,12 @@ async def emu(request: pytest.FixtureRequest,
         assert emulator.parse_errors == [], (
             f"Telegram could not parse {len(emulator.parse_errors)} message(s): user text reached "
             f"HTML unescaped ({emulator.parse_errors[:3]})")
-        assert emulator.wasted_requests == [], (
-            f"Telegram refused {len(emulator.wasted_requests)} request(s) that changed nothing or "
-            f"came too late: {emulator.wasted_requests[:3]}")
+        wasted = emulator.wasted_requests
+        if request.node.get_closest_marker("late_answers") is not None:
+            wasted = [w for w in wasted if not w.startswith("query is too old")]
+        assert wasted == [], (
+            f"Telegram refused {len(wasted)} request(s) that changed nothing or came too "
+            f"late: {wasted[:3]}")
 
 
 class ErrorRecords(logging.Handler):

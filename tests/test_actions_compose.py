@@ -69,7 +69,8 @@ async def test_compose_announce_and_answer_in_english(emu: Emulator, make_bot) -
         tries=("sometime soon", "2020-01-01 10:00", "2027-03-14 02:30"))
     assert "could not read a date" in tries[0]
     assert "already passed" in tries[1]
-    assert "does not exist in America/New_York" in tries[2] and "daylight-saving" in tries[2]
+    assert "does not exist in United States (New York) Time" in tries[2]
+    assert "daylight-saving" in tries[2]
     assert "It will invite <b>4</b> organisations".replace("<b>", "").replace("</b>", "") \
         in summary.text
     draft = await last_action(bot)

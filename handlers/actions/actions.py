@@ -19,7 +19,7 @@ from collections.abc import Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot import i18n
+from bot import dates, i18n
 from bot.dates import Problem
 from bot.db.models import Action
 from bot.i18n import Text
@@ -129,7 +129,8 @@ STEPS = (
          label=i18n.N_("Kind")),
     Step("when", Kind.TEXT, lambda t, _: t.tr(
         "When does it start? Write the date and time in your time zone ({zone}), as "
-        "2026-12-31 18:00.", zone=t.timezone), label=i18n.N_("Date and time"),
+        "2026-12-31 18:00.", zone=dates.zone_name(t.timezone, t.lang)),
+        label=i18n.N_("Date and time"),
         parse=when.reader("starts_at", needs_time=True, also=lambda w: {"timezone": w.timezone}),
         said=when.echo(lambda item: item.starts_at)),
     Step("place", Kind.TEXT, lambda t, _: t.tr(
@@ -286,7 +287,8 @@ async def move_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await query.answer()
     await reply(update, where, lambda t: t.tr(
         "Moving “{title}”. When does it start now? Write the date and time in your time zone "
-        "({zone}), as 2026-12-31 18:00 (or /cancel).", title=item.title, zone=where.timezone))
+        "({zone}), as 2026-12-31 18:00 (or /cancel).", title=item.title,
+        zone=dates.zone_name(t.timezone, t.lang)))
 
 
 @step(MOVE_FLOW, "when")

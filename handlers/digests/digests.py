@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot import i18n
+from bot import dates, i18n
 from bot.db import Session
 from bot.delivery import outbox
 from bot.i18n import Text
@@ -87,7 +87,7 @@ def _settings_view(where: Here, setting: digests.Schedule) -> tuple[object, Inli
             return t.tr("Digests for this chat: <b>off</b>.")
         return t.tr("Digests for this chat: <b>{how}</b> at {hour}:00 ({zone}).",
                     how=t.gettext(FREQ_LABEL[setting.frequency]).lower(), hour=setting.hour,
-                    zone=where.timezone)
+                    zone=dates.zone_name(where.timezone, t.lang))
 
     def button(label: str, data: DigestSet, chosen: bool) -> InlineKeyboardButton:
         return InlineKeyboardButton(("✅ " if chosen else "") + label, callback_data=encode(data))

@@ -24,7 +24,8 @@ def problem(t: Text, found: Problem, zone: str) -> str:
     """Why a typed date cannot be used, with the forms that can."""
     if found is Problem.GAP:
         return t.tr("That time does not exist in {zone}: the clocks skip it that day (a "
-                    "daylight-saving change). Please choose another time.", zone=zone)
+                    "daylight-saving change). Please choose another time.",
+                    zone=dates.zone_name(zone, t.lang))
     if found is Problem.PAST:
         return t.tr("That moment has already passed. Please give a date and time in the future.")
     if found is Problem.NO_SUCH_DAY:

@@ -34,6 +34,9 @@ VOTERS, ANNOUNCERS, PEOPLE = 20, 10, 20
 LOCKED = "database is locked"
 
 
+# 50 writers on one SQLite file: a press may wait past its query's lifetime (issue 28 is about
+# answering presses under load); the report counts them
+@pytest.mark.late_answers
 async def test_50_concurrent_writers_for_60_seconds(emu: Emulator, make_bot, database_url: str,
                                                     seed: int, report, debug_logging) -> None:
     service = await make_bot()
@@ -137,7 +140,9 @@ async def test_50_concurrent_writers_for_60_seconds(emu: Emulator, make_bot, dat
     p99 = latencies[int(len(latencies) * 0.99)] if latencies else 0.0
     report(writers=VOTERS + ANNOUNCERS + PEOPLE, seconds=SECONDS, **dict(done),
            outbox=counts["outbox"], updates=counts["updates"], errors=len(errors),
-           locked=len(locked_lines), direct_write_p99_ms=round(p99 * 1000))
+           locked=len(locked_lines), direct_write_p99_ms=round(p99 * 1000),
+           presses_answered_too_late=sum(w.startswith("query is too old")
+                                         for w in emu.wasted_requests))
     assert not [e for e in errors if LOCKED in e]
     assert locked_lines == []
     assert errors == [], errors[:5]
