@@ -18,16 +18,21 @@ async def chat_row(service, chat_id: int) -> Chat | None:
         return await session.get(Chat, chat_id)
 
 
-async def test_timezone_buttons_offer_the_countrys_zones(emu: Emulator, bot) -> None:
+async def test_timezone_buttons_offer_the_zones_members_use(emu: Emulator, bot) -> None:
+    """The menu names the chat's zone as a place and offers first the zones the coalition's
+    chats use, by their city in the reader's language (not a dozen Mexican towns)."""
+    gustavo = emu.add_user("Gustavo", language_code="es")
+    done = await ask(emu, gustavo, "/timezone Guatemala")
+    assert "hora de Guatemala" in done.text
     ana = emu.add_user("Ana", language_code="es")
     menu = await ask(emu, ana, "/timezone")
-    assert "America/Mexico_City" in menu.text
+    assert "hora de México (Ciudad de México)" in menu.text
     labels = [b.text for row in menu.buttons for b in row]
-    assert "Tijuana" in labels and "Cancun" in labels and labels[-1] == "Otra…"
-    emu.press(ana, menu, label="Tijuana")
+    assert labels == ["Guatemala", "Ciudad de México", "Otra…"]
+    emu.press(ana, menu, label="Guatemala")
     done = await emu.wait_for_bot_message(emu.private_chat(ana), after=menu)
-    assert "America/Tijuana" in done.text
-    assert (await chat_row(bot, ana.id)).timezone == "America/Tijuana"
+    assert "hora de Guatemala" in done.text
+    assert (await chat_row(bot, ana.id)).timezone == "America/Guatemala"
 
 
 async def test_timezone_argument_and_bad_name(emu: Emulator, bot) -> None:
@@ -36,8 +41,15 @@ async def test_timezone_argument_and_bad_name(emu: Emulator, bot) -> None:
     assert "is not a time zone I know" in bad.text
     assert await chat_row(bot, john.id) is None or (await chat_row(bot, john.id)).timezone is None
     good = await ask(emu, john, "/timezone Europe/Madrid")
-    assert "Europe/Madrid" in good.text
+    assert "Spain (Madrid) Time" in good.text
     assert (await chat_row(bot, john.id)).timezone == "Europe/Madrid"
+    # a city or a country, in either language, finds its zone
+    for typed, zone, place in (("Bogotá", "America/Bogota", "Colombia Time"),
+                               ("Ciudad de México", "America/Mexico_City", "Mexico City"),
+                               ("guatemala", "America/Guatemala", "Guatemala Time")):
+        found = await ask(emu, john, f"/timezone {typed}")
+        assert place in found.text, typed
+        assert (await chat_row(bot, john.id)).timezone == zone
 
 
 async def test_typed_zone_survives_a_restart_midway(emu: Emulator, make_bot) -> None:
@@ -57,7 +69,7 @@ async def test_typed_zone_survives_a_restart_midway(emu: Emulator, make_bot) -> 
     assert [(f.flow, f.step) for f in flows] == [("timezone", "name")]
 
     done = await ask(emu, ana, "America/Bogota")
-    assert "America/Bogota" in done.text
+    assert "hora de Colombia" in done.text
     assert (await chat_row(second, ana.id)).timezone == "America/Bogota"
     async with second.db.sessions() as session:
         assert (await session.execute(select(Conversation))).scalars().all() == []
@@ -90,5 +102,5 @@ async def test_group_flow_asks_with_force_reply(emu: Emulator, bot) -> None:
     # Privacy mode: a plain message would not reach the bot; a reply to its question does.
     answer = emu.send(admin, "America/Merida", chat=group, reply_to=question)
     done = await emu.wait_for_bot_message(group, after=answer)
-    assert "America/Merida" in done.text
+    assert "Mexico (Mérida) Time" in done.text
     assert (await chat_row(bot, group.id)).timezone == "America/Merida"

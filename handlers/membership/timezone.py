@@ -1,19 +1,19 @@
 """/timezone: the zone each chat's dates are shown in; a guided flow kept in the database (rule C).
 
-Without an argument it offers the zones of the coalition's country as buttons, plus "Other…",
-which asks for an IANA name as free text: in a private chat the next message answers, in a group a
-ForceReply prompt (privacy mode only lets replies to the bot through). The flow's state is a row,
-so a restart between the question and the answer loses nothing.
+Without an argument it offers the zones the coalition's chats already use (the most used first),
+then the default one, as buttons named by their city in the reader's language, plus "Other…",
+which asks for a city, a country or an IANA name as free text (bot/zones.py finds it: "Guatemala",
+"Ciudad de México", "Madrid", "Bogotá"): in a private chat the next message answers, in a group
+a ForceReply prompt (privacy mode only lets replies to the bot through). A name that fits several
+zones is answered with their buttons. The zone chosen is named as a place, with its time now.
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from babel.core import get_global
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot import dates, zones
 from bot.i18n import Text
 from bot.services.shared import chats, conversations
 from handlers.membership.language import refuse
@@ -24,34 +24,21 @@ from handlers.shared.steps import step
 
 FLOW = "timezone"
 STEP_NAME = "name"
+OFFERED = 8
 
 
-def region_zones(default_zone: str) -> list[str]:
-    """The zones of the country the default zone belongs to (Babel's CLDR data)."""
-    territory = get_global("zone_territories").get(default_zone)
-    zones = list(get_global("territory_zones").get(territory, [])) if territory else []
-    return sorted(zones or [default_zone])
+def zone_buttons(where: Here, offered: list[str]) -> list[list[InlineKeyboardButton]]:
+    lang = where.t.lang
+    buttons = [InlineKeyboardButton(zones.city(z, lang), callback_data=encode(SetTimezone(z)))
+               for z in offered]
+    return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
 
 
-def valid_zone(name: str) -> str | None:
-    name = name.strip()
-    if not name or len(name) > 64 or ".." in name or name.startswith("/"):
-        return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
-
-
-def _city(zone: str) -> str:
-    return zone.rsplit("/", 1)[-1].replace("_", " ")
-
-
-def keyboard(where: Here) -> InlineKeyboardMarkup:
-    zones = region_zones(where.rt.settings.timezone)
-    rows = [[InlineKeyboardButton(_city(z), callback_data=encode(SetTimezone(z)))
-             for z in zones[i:i + 3]] for i in range(0, len(zones), 3)]
+async def keyboard(where: Here) -> InlineKeyboardMarkup:
+    async with where.rt.db.reader() as session:
+        used = await chats.zones_in_use(session, OFFERED)
+    offered = list(dict.fromkeys([*used, where.rt.settings.timezone]))[:OFFERED]
+    rows = zone_buttons(where, offered)
     rows.append([InlineKeyboardButton(where.label(lambda t: t.tr("Other…")),
                                       callback_data=encode(AskTimezoneName()))])
     return InlineKeyboardMarkup(rows)
@@ -67,20 +54,25 @@ async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     await reply(update, where, lambda t: t.tr(
         "This chat's time zone is <b>{zone}</b> (now {time}). Choose another:",
-        zone=where.timezone, time=t.moment(where.rt.clock.now())),
-        markup=keyboard(where))
+        zone=dates.zone_name(where.timezone, t.lang), time=t.moment(where.rt.clock.now())),
+        markup=await keyboard(where))
 
 
 async def set_zone(update: Update, where: Here, text: str) -> bool:
-    """Validate and save; a bad name gets a clear reply and changes nothing."""
-    zone = valid_zone(text)
-    if zone is None:
+    """Find the zone the words name and save it; several are offered as buttons, none gets a
+    clear reply, and both change nothing."""
+    found = zones.find(text)
+    if not found:
         await reply(update, where, lambda t: t.tr(
-            "“{name}” is not a time zone I know. Use a name like America/Mexico_City or "
-            "Europe/Madrid (see the list at "
-            "https://en.wikipedia.org/wiki/List_of_tz_database_time_zones), or /cancel.",
-            name=text[:64]))
+            "“{name}” is not a time zone I know, nor a city or a country I can place. Type a "
+            "city or a country (Guatemala, Ciudad de México, Madrid), or a name like "
+            "America/Mexico_City, or /cancel.", name=text[:64]))
         return False
+    if len(found) > 1:
+        await reply(update, where, lambda t: t.tr("Which one?"),
+                    markup=InlineKeyboardMarkup(zone_buttons(where, found)))
+        return True
+    zone = found[0]
     async with where.rt.db.transaction() as session:
         await chats.set_timezone(session, where.chat_id, where.chat_type, zone,
                                  where.rt.clock.now())
@@ -88,7 +80,7 @@ async def set_zone(update: Update, where: Here, text: str) -> bool:
     where.timezone = zone
     await reply(update, where, lambda t: t.tr(
         "Done: dates in this chat are now shown in <b>{zone}</b> (now {time}).",
-        zone=zone, time=t.moment(where.rt.clock.now())))
+        zone=dates.zone_name(zone, t.lang), time=t.moment(where.rt.clock.now())))
     return True
 
 
@@ -109,8 +101,8 @@ async def timezone_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 async def ask_name(update: Update, where: Here) -> None:
     def build(t: Text) -> str:
-        return t.tr("Type the name of the time zone, like America/Mexico_City or Europe/Madrid "
-                    "(or /cancel).")
+        return t.tr("Type the name of the time zone, a city or a country (Guatemala, Ciudad "
+                    "de México, Madrid, America/Mexico_City), or /cancel.")
 
     if where.private:
         await reply(update, where, build)
