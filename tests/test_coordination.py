@@ -52,6 +52,14 @@ async def test_members_counts_filters_and_bad_filters(emu: Emulator, make_bot) -
     jal = await ask(emu, coord, "/members state=MX-JAL")
     # Jalisco: Alfa (MX-JAL), Beta (national MX), Dora (pending, MX-JAL)
     assert "Organizaciones: 3" in jal.text and "Cruz" not in jal.text and "Eli" not in jal.text
+    # the same place by its name, with or without accents, and a country by its name
+    for words in ("state=Jalisco", "state=jalisco", "area=JALISCO"):
+        named = await ask(emu, coord, f"/members {words}")
+        assert "Organizaciones: 3" in named.text and "Cruz" not in named.text, words
+    guatemala = await ask(emu, coord, "/members country=Guatemala")
+    assert "Organizaciones: 1" in guatemala.text and "Eli Guatemala" in guatemala.text
+    oaxaca = await ask(emu, coord, "/members state=Oaxaca kind=activist")
+    assert "Organizaciones: 1" in oaxaca.text and "Cruz Oaxaca" in oaxaca.text
     pending = await ask(emu, coord, "/members state=MX-JAL status=pending")
     assert "Organizaciones: 1" in pending.text and "Dora Pendiente" in pending.text
     narrow = await ask(emu, coord, "/members topic=tax kind=cso tier=member reachable=yes")

@@ -138,6 +138,11 @@ async def test_audience_filters_and_edit(emu: Emulator, make_bot) -> None:
     assert {x.chat_id for x in await copies(c.bot, poll.id)} == {
         c.people["nico"].id, c.people["ali"].id}
     assert poll.audience["regions"] == ["MX-OAX"]
+    # the same audience typed by the state's name reaches the same chats
+    done = await compose(emu, c.coord, "Oaxaca again?", ["Yes", "No"], filters="state=Oaxaca")
+    assert "sent to 2 chats of 2 organisations" in done.text
+    poll = await last_poll(c.bot)
+    assert poll.audience["regions"] == ["MX-OAX"]
 
 
 async def test_one_vote_per_person(emu: Emulator, make_bot) -> None:

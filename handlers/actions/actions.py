@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 
 FLOW = "action"
 MOVE_FLOW = "action_move"
-REGIONS = frozenset({*v.MX_STATES, *v.LATAM})
 
 
 # --- button data (the composer's own buttons come from the guided-flow kit) ----------------------
@@ -104,12 +103,11 @@ def _text(name: str, limit: int) -> Callable[[Here, str, Action], dict[str, obje
 
 
 def _regions(where: Here, text: str, item: Action) -> dict[str, object] | Refuse:
-    codes = [c.upper() for c in text.replace(",", " ").split()]
-    unknown = [c for c in codes if c not in REGIONS]
+    codes, unknown = v.regions_in(text)  # codes or names: "Jalisco, Oaxaca GT", "MX-JAL"
     if not codes or unknown:
-        return Refuse(lambda t: t.tr("I do not know these codes: {codes}.",
+        return Refuse(lambda t: t.tr("I do not know these places: {codes}.",
                                      codes=" ".join(unknown[:10]) or "—"))
-    return {"regions": list(dict.fromkeys(codes))}
+    return {"regions": codes}
 
 
 def _some_kinds(item: Action) -> bool:
@@ -151,9 +149,9 @@ STEPS = (
         options=lambda t, _: [(k, t.tr(label)) for k, label in v.TOPICS.items()], per_row=2,
         label=i18n.N_("Topics")),
     Step("regions", Kind.TEXT, lambda t, _: t.tr(
-        "Which regions? Send codes separated by spaces (states like MX-JAL, countries like MX or "
-        "GT), or press Skip to reach everywhere."), parse=_regions, optional=True, skipped=[],
-        label=i18n.N_("Regions")),
+        "Which regions? Send their names or codes separated by commas (states like Jalisco or "
+        "MX-JAL, countries like Guatemala or GT), or press Skip to reach everywhere."),
+        parse=_regions, optional=True, skipped=[], label=i18n.N_("Regions")),
     Step("offsets", Kind.TOGGLE, lambda t, _: t.tr(
         "When should I remind the invited organisations? Choose, then press Done."),
         options=lambda t, _: [(str(m), r.offset_label(t, m)) for m in actions.OFFSET_CHOICES],

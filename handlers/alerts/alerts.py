@@ -47,8 +47,7 @@ from handlers.shared.guided import Composer, Kind, Refuse, RowDrafts, Step, stal
 log = logging.getLogger(__name__)
 
 FLOW = sending.COMPOSER_FLOW
-REGIONS: tuple[str, ...] = ("MX", *sorted(v.MX_STATES, key=lambda c: v.MX_STATES[c]),
-                            *[c for c in v.LATAM if c != "MX"])
+COUNTRIES: tuple[str, ...] = tuple(c for c in v.LATAM if c != "MX")
 
 
 # --- button data (the composer's own buttons come from the guided-flow kit) ----------------------
@@ -161,8 +160,10 @@ STEPS = (
         label=i18n.N_("Topics")),
     Step("regions", Kind.TOGGLE, lambda t, _: t.tr(
         "Which regions does it concern? Choose none to reach everywhere. Then press Done."),
-        options=lambda t, _: [(c, t.tr("All of Mexico") if c == "MX" else region_name(t, c))
-                              for c in REGIONS], per_row=3, label=i18n.N_("Regions")),
+        options=lambda t, _: [("MX", t.tr("All of Mexico")), *(  # states, then countries,
+            (c, region_name(t, c)) for c in (*v.regions_by_name(v.MX_STATES, t.lang),  # by name
+                                              *v.regions_by_name(COUNTRIES, t.lang)))],
+        per_row=3, label=i18n.N_("Regions")),
     Step("audience", Kind.CHOICE, lambda t, _: t.tr("Who should get it?"),
          options=_choices(AUDIENCE), label=i18n.N_("Audience"),
          then=lambda alert: "kinds" if alert.audience == "kinds" else None),

@@ -89,9 +89,10 @@ def _view_allowed(where: Here) -> bool:
 
 def _filters_help(t: Text) -> str:
     return "\n".join([
-        t.tr("Filters are written name=value, for example: /members state=MX-JAL topic=tax "
+        t.tr("Filters are written name=value, for example: /members state=Jalisco topic=tax "
              "status=pending"),
-        t.tr("• state: a Mexican state code (MX-JAL, MX-CMX…) or a country code (MX, GT…)"),
+        t.tr("• state: a Mexican state or a country, by name or code (Jalisco or MX-JAL, "
+             "Guatemala or GT…)"),
         t.tr("• topic: {values}", values=", ".join(v.TOPICS)),
         t.tr("• capacity: {values}", values=", ".join(v.CAPACITIES)),
         t.tr("• kind: {values}", values=", ".join(v.KINDS)),

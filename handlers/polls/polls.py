@@ -159,7 +159,7 @@ STEPS = (
          options=_labels(render.AUDIENCES), per_row=1,
          pick=lambda value, _: {"tiers": [] if value == "all" else [value]}),
     Step("filters", Kind.TEXT, lambda t, _: t.tr(
-        "Only some organisations? Send filters such as state=MX-JAL,MX-OAX topic=tax kind=cso "
+        "Only some organisations? Send filters such as state=Jalisco,Oaxaca topic=tax kind=cso "
         "(states or countries, topics, kinds), or “all”."), parse=_filters),
     Step("closes", Kind.TEXT, lambda t, _: t.tr(
         "When does it close? Send a duration (for example 3d, 12h, 90m) or a date and time in "

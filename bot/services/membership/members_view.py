@@ -231,15 +231,16 @@ class FilterError(ValueError):
 
 
 def parse_filters(args: Iterable[str]) -> dict[str, str]:
-    """`state=MX-JAL topic=tax` -> {"state": "MX-JAL", "topic": "tax"}; FilterError otherwise."""
+    """`state=Jalisco topic=tax` (or `state=MX-JAL`) -> {"state": "MX-JAL", "topic": "tax"};
+    FilterError otherwise."""
     found: dict[str, str] = {}
-    for arg in args:
-        name, sep, value = arg.partition("=")
-        name = ALIASES.get(name.strip().lower(), name.strip().lower())
-        value = value.strip()
-        value = value.upper() if name == "state" else value.lower()
-        if not sep or name not in FILTERS or value not in FILTERS[name][1]:
-            raise FilterError(arg)
+    for raw_name, raw_value in v.filter_pairs(" ".join(args)):
+        name = ALIASES.get(raw_name, raw_name)
+        value = raw_value.strip()
+        # a place by code or name ("state=Jalisco", "state=MX-JAL", "country=Guatemala")
+        value = (v.region_code(value) or value.upper()) if name == "state" else value.lower()
+        if not raw_name or name not in FILTERS or value not in FILTERS[name][1]:
+            raise FilterError(f"{raw_name}={raw_value}" if raw_name else raw_value)
         found[name] = value
     return found
 

@@ -416,8 +416,9 @@ def nudge_time(now: datetime, closes: datetime) -> datetime | None:
 
 
 def parse_filters(text: str) -> tuple[list[str], list[str], list[str]] | None:
-    """`state=MX-JAL,MX-OAX topic=tax kind=cso` -> (regions, topics, kinds); "all" (or
-    "todas") -> no filter; None when a filter or a code is unknown."""
+    """`state=Jalisco,MX-OAX topic=tax kind=cso` -> (regions, topics, kinds), places by name or
+    code (vocabulary.regions_in); "all" (or "todas") -> no filter; None when a filter or a value
+    is unknown."""
     words = text.replace(";", " ").split()
     if len(words) == 1 and words[0].lower() in ("all", "todas", "todos", "-"):
         return [], [], []
@@ -427,20 +428,22 @@ def parse_filters(text: str) -> tuple[list[str], list[str], list[str]] | None:
         "country": ("regions", v.LATAM), "topic": ("topics", tuple(v.TOPICS)),
         "kind": ("kinds", tuple(v.KINDS))}
     found: dict[str, list[str]] = {"regions": [], "topics": [], "kinds": []}
-    if not words:
+    pairs = v.filter_pairs(" ".join(words))
+    if not pairs:
         return None
-    for word in words:
-        key, _, values = word.partition("=")
-        if key.lower() not in known or not values:
+    for key, values in pairs:
+        if key not in known or not values.strip():
             return None
-        target, allowed = known[key.lower()]
-        for value in values.split(","):
-            code = value.strip()
-            code = code.upper() if target == "regions" else code.lower()
-            if code not in allowed:
+        target, allowed = known[key]
+        if target == "regions":
+            codes, unknown = v.regions_in(values)
+            if unknown or any(code not in allowed for code in codes):
                 return None
-            if code not in found[target]:
-                found[target].append(code)
+        else:
+            codes = [value.strip().lower() for value in values.split(",")]
+            if any(code not in allowed for code in codes):
+                return None
+        found[target] += [code for code in codes if code not in found[target]]
     return found["regions"], found["topics"], found["kinds"]
 
 

@@ -7,6 +7,12 @@ ISO 3166-2 codes of Mexico's 32 states; countries ISO 3166-1 codes (names from B
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from babel import Locale
+
 from bot.i18n import N_
 
 KINDS: dict[str, str] = {
@@ -81,3 +87,89 @@ def meets(region: str, area: str) -> bool:
 
 def meets_any(regions: list[str], areas: list[str]) -> bool:
     return not regions or any(meets(r, a) for r in regions for a in areas)
+
+
+# -- regions by name ------------------------------------------------------------------------------
+# One reader for every place a region is typed (/action's regions, /poll's and /members' filters):
+# a code (MX-JAL, GT) or a name, in Spanish or English, with or without accents ("Jalisco",
+# "Nuevo Leon", "Ciudad de México", "Guatemala", "Mexico"). Babel gives the countries' names.
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+@lru_cache(maxsize=1)
+def _region_names() -> dict[str, str]:
+    """Plain name or code -> region code."""
+    names: dict[str, str] = {}
+    for code, name in MX_STATES.items():
+        names[_plain(code)] = code
+        names[_plain(code.split("-", 1)[1])] = code  # JAL
+        names[_plain(name)] = code
+    names[_plain("CDMX")] = "MX-CMX"
+    names[_plain("Edomex")] = "MX-MEX"
+    for code in LATAM:
+        names[_plain(code)] = code
+        for lang in LANGUAGES:
+            name = Locale.parse(lang).territories.get(code)
+            if name:
+                names[_plain(name)] = code
+    return names
+
+
+def region_code(word: str) -> str | None:
+    """The region a code or a name stands for; None when it stands for none."""
+    return _region_names().get(_plain(word))
+
+
+def regions_in(text: str) -> tuple[list[str], list[str]]:
+    """The regions a typed list names (commas or spaces between them; a name may have several
+    words, "Nuevo León"), and what was not understood."""
+    names = _region_names()
+    longest = max(len(n.split()) for n in names)
+    found: list[str] = []
+    unknown: list[str] = []
+    for chunk in text.replace(";", ",").split(","):
+        words = chunk.split()
+        i = 0
+        while i < len(words):
+            for size in range(min(longest, len(words) - i), 0, -1):
+                code = names.get(_plain(" ".join(words[i:i + size])))
+                if code is not None:
+                    if code not in found:
+                        found.append(code)
+                    i += size
+                    break
+            else:
+                unknown.append(words[i])
+                i += 1
+    return found, unknown
+
+
+def region_label(code: str, lang: str) -> str:
+    """A region's name for people: the state's, or the country's in `lang`."""
+    if code in MX_STATES:
+        return MX_STATES[code]
+    return str(Locale.parse(lang).territories.get(code, code))
+
+
+def regions_by_name(codes: Iterable[str], lang: str) -> list[str]:
+    """Codes sorted by their name in `lang` (accents ignored), as a person looks for one."""
+    return sorted(codes, key=lambda c: _plain(region_label(c, lang)))
+
+
+def filter_pairs(text: str) -> list[tuple[str, str]]:
+    """`state=Nuevo León,Oaxaca topic=tax` -> [("state", "Nuevo León,Oaxaca"), ("topic", "tax")]:
+    a value runs to the next `name=`, so a place's name may have spaces. A word before any
+    `name=` is its own pair with an empty name (the caller refuses it)."""
+    pairs: list[tuple[str, str]] = []
+    for word in text.split():
+        name, sep, value = word.partition("=")
+        if sep and name:
+            pairs.append((name.lower(), value))
+        elif pairs:
+            pairs[-1] = (pairs[-1][0], f"{pairs[-1][1]} {word}".strip())
+        else:
+            pairs.append(("", word))
+    return pairs
