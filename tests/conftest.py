@@ -34,6 +34,13 @@ def _asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered here rather than in pyproject.toml, whose every byte the lock's check hashes.
+    config.addinivalue_line(
+        "markers", "late_answers: the test overloads the bot on purpose, so a press may be "
+        "answered after Telegram's query timeout (counted in its report, not failed)")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (temporary files)'}"
 

@@ -100,12 +100,12 @@ def test_values_are_escaped_and_dates_follow_the_chat() -> None:
     from datetime import UTC, datetime
 
     t = Text("es", "America/Mexico_City")
-    text = t.tr("“{name}” is not a time zone I know. Use a name like America/Mexico_City or "
-                "Europe/Madrid (see the list at https://en.wikipedia.org/wiki/"
-                "List_of_tz_database_time_zones), or /cancel.", name="<b>x</b>")
-    assert "&lt;b&gt;x&lt;/b&gt;" in text
+    text = t.tr("“{name}” is not a time zone I know, nor a city or a country I can place. Type "
+                "a city or a country (Guatemala, Ciudad de México, Madrid), or a name like "
+                "America/Mexico_City, or /cancel.", name="<b>x</b>")
+    assert "&lt;b&gt;x&lt;/b&gt;" in text and "no es una zona horaria" in text
     moment = datetime(2026, 3, 1, 18, 30, tzinfo=UTC)
-    assert "12:30" in t.datetime(moment, "short")
-    assert "12:30" in Text("en", "America/Mexico_City").datetime(moment, "short")
+    assert "12:30" in t.moment(moment)
+    assert "12:30" in Text("en", "America/Mexico_City").moment(moment)
     both = render("both", "UTC", lambda tt: tt.tr("There is nothing to cancel."))
     assert both.index("No hay nada que cancelar.") < both.index("There is nothing to cancel.")
