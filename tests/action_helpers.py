@@ -152,7 +152,9 @@ async def compose(emu: Emulator, coord: Any, *, title: str, when: str,
     for label in topics:
         await toggle(emu, coord, m, label)
     m = await press(emu, coord, m, words["done"])
-    m = await (ask(emu, coord, regions) if regions else press(emu, coord, m, words["skip"]))
+    if regions:  # typed into the picker: what it finds is ticked, the question comes again
+        m = await ask(emu, coord, regions)
+    m = await press(emu, coord, m, words["done"])
     m = await press(emu, coord, m, words["done"])
     summary = await text_after(emu, emu.private_chat(coord), words["invite"], m.message_id)
     return answered, summary

@@ -30,7 +30,7 @@ async def test_an_actions_regions_by_name(emu: Emulator, make_bot) -> None:
     assert "Invitará a 1 organización" in summary.text
 
 
-async def test_an_unknown_place_is_named_back(emu: Emulator, make_bot) -> None:
+async def test_places_typed_in_the_picker(emu: Emulator, make_bot) -> None:
     coord = await coordinator(emu, "en")
     await make_bot(coordinator_ids=(coord.id,))
     m = await ask(emu, coord, "/action")
@@ -41,5 +41,10 @@ async def test_an_unknown_place_is_named_back(emu: Emulator, make_bot) -> None:
     m = await press(emu, coord, m, "Skip")
     m = await press(emu, coord, m, "All organisations")
     m = await press(emu, coord, m, "Done")
-    refused = await ask(emu, coord, "Jalisco Atlantis")
-    assert refused.text.startswith("I do not know these places: Atlantis.")
+    partly = await ask(emu, coord, "Jalisco Atlantis")
+    assert partly.text.startswith("Ticked: Jalisco. Nothing matches “Atlantis”.")
+    assert "✅ Jalisco" in [b.text for row in partly.buttons for b in row]
+    nothing = await ask(emu, coord, "Atlantis")
+    assert nothing.text.startswith("Nothing matches “Atlantis”.")
+    some = await ask(emu, coord, "baja")  # part of a name: both Bajas
+    assert some.text.startswith("Ticked: Baja California, Baja California Sur.")

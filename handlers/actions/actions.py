@@ -36,6 +36,7 @@ from handlers.actions.copies import (
     moved_copy,
 )
 from handlers.shared import counts, when
+from handlers.shared.audience import places_step
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_document
@@ -102,14 +103,6 @@ def _text(name: str, limit: int) -> Callable[[Here, str, Action], dict[str, obje
     return parse
 
 
-def _regions(where: Here, text: str, item: Action) -> dict[str, object] | Refuse:
-    codes, unknown = v.regions_in(text)  # codes or names: "Jalisco, Oaxaca GT", "MX-JAL"
-    if not codes or unknown:
-        return Refuse(lambda t: t.tr("I do not know these places: {codes}.",
-                                     codes=" ".join(unknown[:10]) or "—"))
-    return {"regions": codes}
-
-
 def _some_kinds(item: Action) -> bool:
     return item.audience == "kinds"
 
@@ -148,10 +141,9 @@ STEPS = (
         "none to reach every topic. Then press Done."),
         options=lambda t, _: [(k, t.tr(label)) for k, label in v.TOPICS.items()], per_row=2,
         label=i18n.N_("Topics")),
-    Step("regions", Kind.TEXT, lambda t, _: t.tr(
-        "Which regions? Send their names or codes separated by commas (states like Jalisco or "
-        "MX-JAL, countries like Guatemala or GT), or press Skip to reach everywhere."),
-        parse=_regions, optional=True, skipped=[], label=i18n.N_("Regions")),
+    places_step(lambda t, _: t.tr(
+        "Which regions? Press them, or type part of a name (Jalisco, Guatemala…); choose none "
+        "to reach everywhere. Then press Done.")),
     Step("offsets", Kind.TOGGLE, lambda t, _: t.tr(
         "When should I remind the invited organisations? Choose, then press Done."),
         options=lambda t, _: [(str(m), r.offset_label(t, m)) for m in actions.OFFSET_CHOICES],

@@ -35,10 +35,11 @@ from handlers.alerts.copies import (
     answer_buttons,
     capacity_buttons,
 )
-from handlers.alerts.render import ASK, AUDIENCE, SEVERITY, alert_text, region_name
+from handlers.alerts.render import ASK, AUDIENCE, SEVERITY, alert_text
 from handlers.alerts.review import ask_approval, urgent_flag_copy
 from handlers.alerts.statements import start_signing
 from handlers.shared import counts, guided, when
+from handlers.shared.audience import places_step
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, here, reply
@@ -47,7 +48,6 @@ from handlers.shared.guided import Composer, Kind, Refuse, RowDrafts, Step, stal
 log = logging.getLogger(__name__)
 
 FLOW = sending.COMPOSER_FLOW
-COUNTRIES: tuple[str, ...] = tuple(c for c in v.LATAM if c != "MX")
 
 
 # --- button data (the composer's own buttons come from the guided-flow kit) ----------------------
@@ -158,12 +158,9 @@ STEPS = (
         "Which topics does it concern? Organisations following one of them get it; choose none "
         "to reach every topic. Then press Done."), options=_choices(v.TOPICS),
         label=i18n.N_("Topics")),
-    Step("regions", Kind.TOGGLE, lambda t, _: t.tr(
-        "Which regions does it concern? Choose none to reach everywhere. Then press Done."),
-        options=lambda t, _: [("MX", t.tr("All of Mexico")), *(  # states, then countries,
-            (c, region_name(t, c)) for c in (*v.regions_by_name(v.MX_STATES, t.lang),  # by name
-                                              *v.regions_by_name(COUNTRIES, t.lang)))],
-        per_row=3, label=i18n.N_("Regions")),
+    places_step(lambda t, _: t.tr(
+        "Which regions does it concern? Press them, or type part of a name (Jalisco, "
+        "Guatemala…); choose none to reach everywhere. Then press Done.")),
     Step("audience", Kind.CHOICE, lambda t, _: t.tr("Who should get it?"),
          options=_choices(AUDIENCE), label=i18n.N_("Audience"),
          then=lambda alert: "kinds" if alert.audience == "kinds" else None),

@@ -82,6 +82,8 @@ class Step:
     # TOGGLE: the values chosen so far, and the value kept for a list of chosen ones
     chosen: Callable[[Draft], list[str]] | None = None
     keep: Callable[[list[str]], object] | None = None
+    # TOGGLE: typed text finds values to tick (places by part of their name); what it found
+    search: Callable[[Text, str, Draft], tuple[list[str], list[str]]] | None = None
     # a CHOICE step that is a TOGGLE for some drafts (a regional organisation's countries)
     toggles: Callable[[Draft], bool] | None = None
     field: str | None = None  # the draft's attribute (default: the step's name)
@@ -488,6 +490,9 @@ class Composer:
     async def take(self, update: Update, where: Here, opened: Open, text: str,
                    message_id: int, replacing: bool = False) -> None:
         s = self.by_name.get(opened.step)
+        if s is not None and s.kind is Kind.TOGGLE and s.search is not None:
+            await self._search(update, where, opened, s, text)
+            return
         if s is None or s.kind in (Kind.CHOICE, Kind.TOGGLE):
             await self.ask(update, where, opened, lambda t: t.tr(
                 "Please answer with the buttons."))
@@ -508,6 +513,35 @@ class Composer:
         draft = opened.draft
         echo = (lambda t: s.said(t, draft)) if s.said is not None else None  # type: ignore[misc]
         await self.go_on(update, where, opened, said=echo, **parsed)
+
+    async def _search(self, update: Update, where: Here, opened: Open, s: Step,
+                      text: str) -> None:
+        """Typed text on a step of toggles that searches: what it finds is ticked (nothing is
+        unticked), and the question comes again with its buttons."""
+        assert s.search is not None and s.options is not None
+        offered = dict(s.options(where.t, opened.draft))
+        matched, left = s.search(where.t, text, opened.draft)
+        found = [value for value in matched if value in offered]
+        missed = " ".join(left)[:60] or text.strip()[:60]
+        if not found:
+            await self.ask(update, where, opened, lambda t: t.tr(
+                "Nothing matches “{text}”. Press a button, or type part of a name.",
+                text=missed))
+            return
+        picked = [*self._chosen(s, opened.draft), *found]
+        picked = [value for value in offered if value in picked]
+        await self.save(where, opened, **{
+            s.attribute: s.keep(picked) if s.keep is not None else picked})
+        names = ", ".join(offered[value] for value in found)
+
+        def said(t: Text) -> str:
+            text = t.tr("Ticked: {names}.", names=names)
+            if left:
+                text += " " + t.tr("Nothing matches “{text}”. Press a button, or type part of "
+                                   "a name.", text=missed)
+            return text
+
+        await self.ask(update, where, opened, said)
 
     async def _add_part(self, update: Update, where: Here, opened: Open, s: Step, text: str,
                         message_id: int, replacing: bool) -> None:

@@ -173,3 +173,19 @@ def filter_pairs(text: str) -> list[tuple[str, str]]:
         else:
             pairs.append(("", word))
     return pairs
+
+
+def regions_matching(text: str, lang: str, limit: int = 8) -> tuple[list[str], list[str]]:
+    """The places a typed word or list names, and the words that name none: exact names and
+    codes (regions_in), and for each word left, the places whose name in `lang` or in Spanish
+    contains it ("jal", "baja", "guate"), by name."""
+    found, unknown = regions_in(text)
+    left = []
+    for word in unknown:
+        plain = _plain(word)
+        matches = [c for c in (*MX_STATES, *LATAM) if len(plain) >= 3 and any(
+            plain in _plain(region_label(c, name_lang)) for name_lang in {lang, "es"})]
+        if not matches:
+            left.append(word)
+        found += [c for c in regions_by_name(matches, lang) if c not in found]
+    return found[:limit], left
