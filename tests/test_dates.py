@@ -107,3 +107,13 @@ def test_tomorrow_is_the_readers_tomorrow() -> None:
 def test_a_duration_says_it_is_one() -> None:
     assert parse("3d", MX, NOW).relative
     assert not parse("viernes 18:00", MX, NOW).relative
+
+
+def test_friday_typed_on_a_friday() -> None:
+    """On Friday 4 December at 10:00 in Mexico City, "viernes 18:00" is today; "viernes 9:00",
+    its hour gone, is next week's; "viernes" alone, as a deadline, the end of today."""
+    friday = local(MX, 2026, 12, 4, 10, 0)
+    assert parse("viernes 18:00", MX, friday).when == local(MX, 2026, 12, 4, 18, 0)
+    assert parse("Friday 9am", MX, friday).when == local(MX, 2026, 12, 11, 9, 0)
+    assert parse("viernes", MX, friday, default_time=END_OF_DAY).when == \
+        local(MX, 2026, 12, 4, 23, 59)
