@@ -285,3 +285,8 @@ def zone_name(timezone: str, locale: str) -> str:
 def duration(seconds: float, locale: str) -> str:
     """A length of time in words ("3 días", "2 hours"), rounded as people say it."""
     return str(format_timedelta(seconds, locale=locale, threshold=1.1))
+
+
+def zone_city(timezone: str, locale: str) -> str:
+    """A zone's city as `locale` writes it ("Ciudad de México", "Mexico City")."""
+    return str(get_timezone_location(_zone(timezone), locale=locale, return_city=True))

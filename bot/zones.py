@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
 from babel.core import get_global
-from babel.dates import get_timezone_location
+
+from bot.dates import zone_city
 
 LANGUAGES = ("es", "en")
 # A country with several zones means this one when named alone (the others stay one city away).
@@ -45,7 +46,7 @@ def is_zone(name: str) -> bool:
 
 def city(zone: str, lang: str) -> str:
     """The zone's city as `lang` writes it ("Ciudad de México", "Mexico City")."""
-    return str(get_timezone_location(ZoneInfo(zone), locale=lang, return_city=True))
+    return zone_city(zone, lang)
 
 
 @lru_cache(maxsize=1)

@@ -37,9 +37,11 @@ from bot.runtime import runtime_of
 from bot.scheduler import schedule
 from bot.services.polls import polls, results
 from bot.services.shared import conversations, people
+from bot.services.shared import vocabulary as v
 from bot.services.shared.roles import Role
 from handlers.polls import render
 from handlers.shared import counts, when
+from handlers.shared.audience import places_step
 from handlers.shared.buttons import Owner, Who, on
 from handlers.shared.callback_data import action, encode
 from handlers.shared.common import Here, anonymous_refusal, here, reply, reply_photo
@@ -126,7 +128,11 @@ def _filters(where: Here, text: str, draft: polls.Draft) -> dict[str, object] | 
             "I do not know one of those filters or codes. Use state=, topic= and kind= with the "
             "codes /members uses, or send “all”."))
     regions, topics, kinds = found
-    return {"regions": regions, "topics": topics, "kinds": kinds}
+    return {"regions": regions, "topics": topics, "kinds": kinds, "narrow": False}
+
+
+def _narrowed(draft: polls.Draft) -> bool:
+    return draft.narrow
 
 
 def _closes_check(where: Here, moment: datetime) -> Callable[[Text], str] | None:
@@ -158,9 +164,24 @@ STEPS = (
     Step("audience", Kind.CHOICE, lambda t, _: t.tr("Which organisations are asked?"),
          options=_labels(render.AUDIENCES), per_row=1,
          pick=lambda value, _: {"tiers": [] if value == "all" else [value]}),
-    Step("filters", Kind.TEXT, lambda t, _: t.tr(
-        "Only some organisations? Send filters such as state=Jalisco,Oaxaca topic=tax kind=cso "
-        "(states or countries, topics, kinds), or “all”."), parse=_filters),
+    Step("filters", Kind.CHOICE, lambda t, _: t.tr(
+        "All of them, or only some? Choose, or type filters such as state=Jalisco,Oaxaca "
+        "topic=tax kind=cso (states or countries, topics, kinds), or “all”."),
+        options=lambda t, _: [("all", t.tr("All of them")),
+                              ("some", t.tr("Only some: by place, topic or kind"))],
+        per_row=1, parse=_filters, pick=lambda value, _: (
+            {"narrow": True} if value == "some"
+            else {"narrow": False, "regions": [], "topics": [], "kinds": []})),
+    # "Only some": the composers' one place picker, then the topics and kinds
+    dataclasses.replace(places_step(lambda t, _: t.tr(
+        "Which places? Press them, or type part of a name (Jalisco, Guatemala…); choose none "
+        "for every place. Then press Done.")), applies=_narrowed, label=None),
+    Step("topics", Kind.TOGGLE, lambda t, _: t.tr(
+        "Which topics? Organisations following one of them are asked; choose none for every "
+        "topic. Then press Done."), options=_labels(v.TOPICS), per_row=2, applies=_narrowed),
+    Step("kinds", Kind.TOGGLE, lambda t, _: t.tr(
+        "Which kinds of organisation? Choose none for every kind. Then press Done."),
+        options=_labels(v.KINDS), per_row=2, applies=_narrowed),
     Step("closes", Kind.TEXT, lambda t, _: t.tr(
         "When does it close? Send a duration (for example 3d, 12h, 90m) or a date and time in "
         "this chat's time zone (for example 2026-12-01 18:00)."),

@@ -67,7 +67,8 @@ class Step:
     name: str
     kind: Kind
     question: Callable[[Text, Draft], str]
-    # TEXT: the values an answer sets, or why it cannot be used (may be a coroutine: a step
+    # TEXT (or a CHOICE that may also be typed): the values an answer sets, or why it cannot
+    # be used (may be a coroutine: a step
     # whose answer decides what is asked next may look things up)
     parse: Callable[[Here, str, Draft], Any] | None = None
     # TEXT: what the accepted answer was understood as, said before what comes next (a date
@@ -493,7 +494,8 @@ class Composer:
         if s is not None and s.kind is Kind.TOGGLE and s.search is not None:
             await self._search(update, where, opened, s, text)
             return
-        if s is None or s.kind in (Kind.CHOICE, Kind.TOGGLE):
+        typed_choice = s is not None and s.kind is Kind.CHOICE and s.parse is not None
+        if s is None or (s.kind in (Kind.CHOICE, Kind.TOGGLE) and not typed_choice):
             await self.ask(update, where, opened, lambda t: t.tr(
                 "Please answer with the buttons."))
             return

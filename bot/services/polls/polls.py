@@ -69,6 +69,7 @@ class Draft:
     regions: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     closes_at: str | None = None  # ISO 8601, UTC
+    narrow: bool = False  # "only some": places, topics and kinds are asked with buttons
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
