@@ -74,3 +74,48 @@ async def test_a_poll_closes_in_three_days_typed_in_words(emu: Emulator, make_bo
     m = await ask(emu, coord, "todas")
     preview = await ask(emu, coord, "3 días")
     assert "Cierre: dom 6 dic 2026, 11:18 (hora de México (Ciudad de México))" in preview.text
+
+
+async def test_the_same_words_in_the_other_language(emu: Emulator, make_bot) -> None:
+    """The English action, the Spanish alert, the English poll: each flow reads the other
+    language's words too."""
+    en = await coordinator(emu, "en")
+    es = emu.add_user("Coordinadora", language_code="es")
+    emu.private_chat(es).started = True
+    bot = await make_bot(coordinator_ids=(en.id, es.id))
+    m = await ask(emu, en, "/action")
+    m = await ask(emu, en, "Public hearing")
+    m = await press(emu, en, m, "Skip")
+    m = await press(emu, en, m, "Hearing")
+    place = await ask(emu, en, "Friday 6pm")
+    assert place.text.startswith(
+        "Understood: Fri 4 Dec 2026, 18:00 (Mexico (Mexico City) Time).\n\n")
+    action = await last_action(bot)
+    assert action is not None
+    assert action.starts_at == datetime(2026, 12, 4, 18, 0, tzinfo=MX).astimezone(UTC)
+
+    m = await ask(emu, es, "/alert")
+    m = await ask(emu, es, "Consulta")
+    m = await ask(emu, es, "Texto.")
+    m = await press(emu, es, m, "Listo")
+    m = await press(emu, es, m, "Listo")
+    m = await press(emu, es, m, "Información")
+    m = await press(emu, es, m, "Listo")
+    m = await press(emu, es, m, "Listo")
+    m = await press(emu, es, m, "Todas las organizaciones")
+    m = await press(emu, es, m, "Omitir")
+    asks = await ask(emu, es, "mañana a las 10")
+    assert asks.text.startswith(
+        "Entendido: vie 4 dic 2026, 10:00 (hora de México (Ciudad de México)).\n\n")
+    alert = await last_alert(bot)
+    assert alert is not None
+    assert alert.deadline == datetime(2026, 12, 4, 10, 0, tzinfo=MX).astimezone(UTC)
+
+    await ask(emu, en, "/poll")
+    await ask(emu, en, "Which first?")
+    m = await ask(emu, en, "A\nB")
+    for label in ("Single choice", "One vote per organisation", "No", "All organisations",
+                  "All of them"):
+        m = await press(emu, en, m, label)
+    preview = await ask(emu, en, "in 3 days")
+    assert "Closes: Sun 6 Dec 2026, 11:18 (Mexico (Mexico City) Time)" in preview.text
