@@ -290,3 +290,8 @@ def duration(seconds: float, locale: str) -> str:
 def zone_city(timezone: str, locale: str) -> str:
     """A zone's city as `locale` writes it ("Ciudad de México", "Mexico City")."""
     return str(get_timezone_location(_zone(timezone), locale=locale, return_city=True))
+
+
+def relative(moment: datetime, now: datetime, locale: str) -> str:
+    """How far a moment is from now, in words ("in 3 days", "dentro de 2 horas")."""
+    return str(format_timedelta(moment - now, add_direction=True, threshold=1.1, locale=locale))

@@ -117,6 +117,10 @@ class Text:
         """A day alone ("jue 10 dic 2026"), for a week's label or a date without its hour."""
         return dates.day(value, self.timezone, str(self.locale))
 
+    def relative(self, value: datetime, now: datetime) -> str:
+        """How far `value` is from `now`, in words: "in 3 days", "dentro de 2 horas"."""
+        return dates.relative(value, now, str(self.locale))
+
     def duration(self, seconds: float) -> str:
         return dates.duration(seconds, str(self.locale))
 

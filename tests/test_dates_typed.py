@@ -34,7 +34,8 @@ async def test_an_action_starts_on_friday_typed_in_spanish(emu: Emulator, make_b
     assert refused.text.startswith("No pude leer una fecha ahí: ese día no existe.")
     place = await ask(emu, coord, "el viernes a las 18:00")
     assert place.text.startswith(
-        "Entendido: vie 4 dic 2026, 18:00 (hora de México (Ciudad de México)).\n\n")
+        "Entendido: vie 4 dic 2026, 18:00 (hora de México (Ciudad de México)), dentro de 1 día."
+        "\n\n")
     assert "¿Dónde?" in place.text
     draft = await last_action(bot)
     assert draft is not None
@@ -56,7 +57,7 @@ async def test_an_alert_deadline_tomorrow_in_english(emu: Emulator, make_bot) ->
     m = await press(emu, coord, m, "Skip")  # link
     asks = await ask(emu, coord, "tomorrow 10am")
     assert asks.text.startswith(
-        "Understood: Fri 4 Dec 2026, 10:00 (Mexico (Mexico City) Time).\n\n")
+        "Understood: Fri 4 Dec 2026, 10:00 (Mexico (Mexico City) Time), in 23 hours.\n\n")
     assert "Which answers should organisations give?" in asks.text
     draft = await last_alert(bot)
     assert draft is not None
@@ -89,7 +90,7 @@ async def test_the_same_words_in_the_other_language(emu: Emulator, make_bot) -> 
     m = await press(emu, en, m, "Hearing")
     place = await ask(emu, en, "Friday 6pm")
     assert place.text.startswith(
-        "Understood: Fri 4 Dec 2026, 18:00 (Mexico (Mexico City) Time).\n\n")
+        "Understood: Fri 4 Dec 2026, 18:00 (Mexico (Mexico City) Time), in 1 day.\n\n")
     action = await last_action(bot)
     assert action is not None
     assert action.starts_at == datetime(2026, 12, 4, 18, 0, tzinfo=MX).astimezone(UTC)
@@ -106,7 +107,8 @@ async def test_the_same_words_in_the_other_language(emu: Emulator, make_bot) -> 
     m = await press(emu, es, m, "Omitir")
     asks = await ask(emu, es, "mañana a las 10")
     assert asks.text.startswith(
-        "Entendido: vie 4 dic 2026, 10:00 (hora de México (Ciudad de México)).\n\n")
+        "Entendido: vie 4 dic 2026, 10:00 (hora de México (Ciudad de México)), dentro de 23 "
+        "horas.\n\n")
     alert = await last_alert(bot)
     assert alert is not None
     assert alert.deadline == datetime(2026, 12, 4, 10, 0, tzinfo=MX).astimezone(UTC)

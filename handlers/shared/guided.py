@@ -73,7 +73,7 @@ class Step:
     parse: Callable[[Here, str, Draft], Any] | None = None
     # TEXT: what the accepted answer was understood as, said before what comes next (a date
     # typed as "viernes 18:00" is echoed in full, with its zone, before it is used)
-    said: Callable[[Text, Draft], str] | None = None
+    said: Callable[[Text, Draft, Any], str] | None = None  # (t, draft, the bot's now)
     # TEXT: a document sent instead of a text, as the values it sets (a report's evidence)
     document: Callable[[Any], dict[str, object]] | None = None
     # CHOICE and TOGGLE: the buttons, as (value, label)
@@ -512,8 +512,8 @@ class Composer:
             log.info("flow.answer_refused flow=%s step=%s", self.flow, s.name)
             await self.ask(update, where, opened, parsed.reason)
             return
-        draft = opened.draft
-        echo = (lambda t: s.said(t, draft)) if s.said is not None else None  # type: ignore[misc]
+        draft, now = opened.draft, where.rt.clock.now()
+        echo = (lambda t: s.said(t, draft, now)) if s.said is not None else None  # type: ignore[misc]
         await self.go_on(update, where, opened, said=echo, **parsed)
 
     async def _search(self, update: Update, where: Here, opened: Open, s: Step,

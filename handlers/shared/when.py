@@ -36,8 +36,10 @@ def problem(t: Text, found: Problem, zone: str) -> str:
                 "18:00, “Friday 6pm”, “tomorrow 10am” or “3d”.")
 
 
-def understood(t: Text, moment: datetime) -> str:
-    return t.tr("Understood: {when}.", when=t.moment(moment, with_zone=True))
+def understood(t: Text, moment: datetime, now: datetime) -> str:
+    """The date as it will be used, in full, with its zone and how far it is."""
+    return t.tr("Understood: {when}, {relative}.", when=t.moment(moment, with_zone=True),
+                relative=t.relative(moment, now))
 
 
 def read(where: Here, text: str, *, default_time: time | None = None,
@@ -71,11 +73,12 @@ def reader(field: str, *, default_time: time | None = None, needs_time: bool = F
     return parse
 
 
-def echo(moment_of: Callable[[Any], datetime | None]) -> Callable[[Text, Any], str]:
-    """A `said=` that repeats the moment the draft now holds."""
+def echo(moment_of: Callable[[Any], datetime | None]
+         ) -> Callable[[Text, Any, datetime], str]:
+    """A `said=` that repeats the moment the draft now holds (`now`: the bot's clock)."""
 
-    def said(t: Text, draft: Any) -> str:
+    def said(t: Text, draft: Any, now: datetime) -> str:
         moment = moment_of(draft)
-        return understood(t, moment) if moment is not None else ""
+        return understood(t, moment, now) if moment is not None else ""
 
     return said
