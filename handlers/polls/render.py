@@ -60,7 +60,7 @@ def reach_line(t: Text, orgs: int, chats: int) -> str:
 
 
 def filters_text(t: Text, draft: polls.Draft) -> str:
-    parts = [v.MX_STATES.get(r, r) for r in draft.regions]
+    parts = [v.region_label(r, t.lang) for r in draft.regions]  # a country by name, not "GT"
     parts += [t.tr(v.TOPICS[x]) for x in draft.topics if x in v.TOPICS]
     parts += [t.tr(v.KINDS[k]) for k in draft.kinds if k in v.KINDS]
     return ", ".join(parts)
@@ -151,7 +151,7 @@ def _group_name(t: Text, split: str, key: str) -> str:
     if key == OTHER:
         return t.tr("other groups together")
     if split == "state":
-        return v.MX_STATES.get(key, key)
+        return v.region_label(key, t.lang)
     if split == "tier":
         return t.tr(v.TIERS.get(key, key))
     return t.tr(v.KINDS.get(key, key))
@@ -214,7 +214,7 @@ def results_text(t: Text, poll: Poll, result: Result, *, coordinator_view: bool,
     if areas is not None and scope is not None:
         for state, option, place in state_line_data(result, areas, scope, coordinator_view):
             lines += ["", t.tr("In {state}, “{option}” came first; across the coalition, "
-                               "{place}.", state=v.MX_STATES.get(state, state),
+                               "{place}.", state=v.region_label(state, t.lang),
                                option=result.options[option], place=ordinal(t, place))]
     return "\n".join(lines)
 

@@ -107,8 +107,11 @@ def _region_names() -> dict[str, str]:
         names[_plain(code)] = code
         names[_plain(code.split("-", 1)[1])] = code  # JAL
         names[_plain(name)] = code
-    names[_plain("CDMX")] = "MX-CMX"
-    names[_plain("Edomex")] = "MX-MEX"
+    # what English writes differently, and the usual short forms
+    for alias, code in (("CDMX", "MX-CMX"), ("Mexico City", "MX-CMX"), ("DF", "MX-CMX"),
+                        ("Edomex", "MX-MEX"), ("State of Mexico", "MX-MEX"),
+                        ("Mexico State", "MX-MEX")):
+        names[_plain(alias)] = code
     for code in LATAM:
         names[_plain(code)] = code
         for lang in LANGUAGES:
