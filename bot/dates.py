@@ -25,13 +25,14 @@ Times inside a daylight-saving gap do not exist and are refused, not guessed; a 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime, format_timedelta, get_timezone_location
+
+from bot.words import plain
 
 
 class Problem(StrEnum):
@@ -95,10 +96,8 @@ _DURATION = re.compile(r"(\d+)\s*([a-z]+)")
 
 
 def _plain(text: str) -> str:
-    """Lower case, no accents, single spaces, no trailing punctuation ("Mañana," -> "manana")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.replace(",", " ").split()).strip(" .")
+    """Plain words, commas off and no trailing full stop ("Mañana, 10:00." -> "manana 10:00")."""
+    return plain(text.replace(",", " ")).strip(" .")
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -7,7 +7,6 @@ languages), so nothing is kept by hand but the zone a country with several means
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -15,6 +14,7 @@ from babel import Locale
 from babel.core import get_global
 
 from bot.dates import zone_city
+from bot.words import plain
 
 LANGUAGES = ("es", "en")
 # A country with several zones means this one when named alone (the others stay one city away).
@@ -28,9 +28,7 @@ MAX_FOUND = 8
 
 
 def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c))
-                    .replace("_", " ").split())
+    return plain(text.replace("_", " "))
 
 
 def is_zone(name: str) -> bool:

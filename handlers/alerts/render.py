@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from babel import Locale
-
 from bot.db.models import Alert
 from bot.i18n import BOTH_SEPARATOR, LANGUAGES, N_, Text, escape
 from bot.services.shared import vocabulary as v
@@ -37,9 +35,7 @@ AUDIENCE: dict[str, str] = {
 
 
 def region_name(t: Text, code: str) -> str:
-    if v.is_state(code):
-        return v.MX_STATES[code]
-    return str(Locale.parse(t.lang).territories.get(code, code))
+    return v.region_label(code, t.lang)
 
 
 def ask_label(t: Text, kind: str) -> str:

@@ -77,13 +77,13 @@ async def start_signing(update: Update, where: Here, alert_id: int) -> None:
         title = alert.alert.title if alert is not None else ""
         reachable = where.private or await people.is_reachable(session, where.user_id)
         signing = Signing(alert_id, title, found.org_name or "")
-        # pressed in a group, the flow opens in the presser's private chat: not over another
-        open_flow = None if where.private else await conversations.current(
-            session, where.user_id, where.user_id, now)
-        busy = open_flow is not None and open_flow.flow != FLOW
-        if found.can is Can.SIGN and reachable and not where.private and not busy:
-            # the question goes to the presser's private chat, where the flow runs
-            await COMPOSER.start_in(session, where.user_id, where.user_id, signing, now)
+        busy = False
+        if found.can is Can.SIGN and reachable and not where.private:
+            # the question goes to the presser's private chat, where the flow runs (not over
+            # another flow open there)
+            busy = await COMPOSER.start_in(session, where.user_id, where.user_id, signing,
+                                           now) is None
+        if not busy and found.can is Can.SIGN and reachable and not where.private:
             lang = await chats.language_of(session, where.user_id, where.language)
             await outbox.enqueue(
                 session, f"alert.sign:{alert_id}:{where.user_id}:{int(now.timestamp())}",

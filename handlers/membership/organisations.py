@@ -284,11 +284,7 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 # -- /profile ------------------------------------------------------------------------------------
 
 def _areas(org: Organisation, t: Text) -> str:
-    names = []
-    territories = t.locale.territories
-    for code in org.areas or []:
-        names.append(v.MX_STATES.get(code) or territories.get(code, code))
-    return ", ".join(names) or "—"
+    return ", ".join(v.region_label(code, t.lang) for code in org.areas or []) or "—"
 
 
 def _labels(codes: list[str], known: dict[str, str], t: Text) -> str:

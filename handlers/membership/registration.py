@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from babel import Locale
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -69,12 +68,8 @@ class Decide:
 
 # --- rendering ------------------------------------------------------------------------------------
 
-def country(t: Text, code: str) -> str:
-    return str(Locale.parse(t.lang).territories.get(code, code))
-
-
 def area_name(t: Text, code: str) -> str:
-    return v.MX_STATES[code] if v.is_state(code) else country(t, code)
+    return v.region_label(code, t.lang)
 
 
 def answer_label(t: Text, value: str) -> str:
@@ -116,7 +111,7 @@ def _name(where: Here, text: str, draft: Draft) -> dict[str, object] | Refuse:
 def _areas(t: Text, draft: Draft) -> list[tuple[str, str]]:
     if draft.scope in ("local", "state"):
         return sorted(v.MX_STATES.items(), key=lambda kv: kv[1])
-    return sorted(((c, country(t, c)) for c in v.LATAM), key=lambda kv: kv[1])
+    return sorted(((c, area_name(t, c)) for c in v.LATAM), key=lambda kv: kv[1])
 
 
 def _areas_question(t: Text, draft: Draft) -> str:

@@ -35,7 +35,7 @@ from telegram.ext import ContextTypes
 from bot.services.shared import roles
 from bot.services.shared.roles import Role
 from handlers.shared import callback_data as cd
-from handlers.shared.common import Here, here
+from handlers.shared.common import Here, forget_for_handler, here, keep_for_handler
 from handlers.shared.pressed import on_its_message
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     action = cd.decode(query.data)
     route = ROUTES.get(type(action)) if action is not None else None
+    where = None
     if route is not None and route.who is not Who.ANYONE:
         where = await here(update, context)
         refused = await refusal(route.who, where)
@@ -114,7 +115,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
     if route is None or (route.owner is Owner.ITS_MESSAGE and not on_its_message(query)):
         log.info("button.unknown" if route is None else "button.foreign_message")
-        where = await here(update, context)
+        where = where or await here(update, context)
         await query.answer(where.t.tr("This button is no longer valid."), show_alert=False)
         return
-    await route.handler(update, context, action)
+    if where is not None:
+        keep_for_handler(update, where)
+    try:
+        await route.handler(update, context, action)
+    finally:
+        forget_for_handler(update)

@@ -61,8 +61,24 @@ class Here:
         return i18n.Text("es" if self.language == "both" else self.language, self.timezone)
 
 
+# A press's `Here`, read once by the button router to check the route's role and handed to the
+# handler's own first `here()` (one reading of the chat and the role per press, not two).
+_READ: dict[int, Here] = {}
+
+
+def keep_for_handler(update: Update, where: Here) -> None:
+    _READ[update.update_id] = where
+
+
+def forget_for_handler(update: Update) -> None:
+    _READ.pop(update.update_id, None)
+
+
 async def here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Here:
     """Load the chat's settings and the person's role in one transaction."""
+    read = _READ.pop(update.update_id, None)
+    if read is not None:
+        return read
     rt = runtime_of(context)
     chat = update.effective_chat
     user = update.effective_user

@@ -312,10 +312,14 @@ class Composer:
         await self.ask(update, where, Open(name, found, data), reason)
 
     async def start_in(self, session: Any, chat_id: int, user_id: int, draft: Draft,
-                       now: Any) -> str:
+                       now: Any) -> str | None:
         """Open the flow inside the caller's transaction, for a chat other than the update's
         (a press in a group whose question goes to the presser's private chat through the
-        outbox); the first step's name, for the caller to ask it there."""
+        outbox); the first step's name, for the caller to ask it there. None when another
+        flow is open there: the person cannot see it being replaced, so it is not."""
+        current = await conversations.current(session, chat_id, user_id, now)
+        if current is not None and current.flow != self.flow:
+            return None
         data: dict[str, Any] = {}
         if isinstance(self.drafts, StateDrafts):
             data["draft"] = self.drafts.to_json(draft)

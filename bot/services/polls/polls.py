@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import dates
 from bot.db.models import (
     Contact,
     MemberChat,
@@ -451,16 +450,6 @@ def parse_filters(text: str) -> tuple[list[str], list[str], list[str]] | None:
 def open_for_long_enough(closes: datetime, now: datetime) -> bool:
     """A poll closes at least MIN_OPEN from now and within a year."""
     return MIN_OPEN <= closes - now <= timedelta(days=366)
-
-
-def parse_close(text: str, now: datetime, timezone: str) -> datetime | None:
-    """A closing time typed in any form the one parser reads (bot/dates.py: `3d`, `12h`,
-    `viernes 18:00`, `2026-12-01 18:00`, in the given time zone; a day alone closes at its
-    end); None if unreadable or not between 5 minutes and a year away."""
-    reading = dates.parse(text, timezone, now, default_time=time(23, 59))
-    if reading.when is None or not open_for_long_enough(reading.when, now):
-        return None
-    return reading.when
 
 
 @dataclass(frozen=True)

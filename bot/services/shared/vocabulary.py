@@ -7,13 +7,13 @@ ISO 3166-2 codes of Mexico's 32 states; countries ISO 3166-1 codes (names from B
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
 from babel import Locale
 
 from bot.i18n import N_
+from bot.words import plain
 
 KINDS: dict[str, str] = {
     "cso": N_("Civil-society organisation"),
@@ -94,36 +94,31 @@ def meets_any(regions: list[str], areas: list[str]) -> bool:
 # a code (MX-JAL, GT) or a name, in Spanish or English, with or without accents ("Jalisco",
 # "Nuevo Leon", "Ciudad de México", "Guatemala", "Mexico"). Babel gives the countries' names.
 
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
 @lru_cache(maxsize=1)
 def _region_names() -> dict[str, str]:
     """Plain name or code -> region code."""
     names: dict[str, str] = {}
     for code, name in MX_STATES.items():
-        names[_plain(code)] = code
-        names[_plain(code.split("-", 1)[1])] = code  # JAL
-        names[_plain(name)] = code
+        names[plain(code)] = code
+        names[plain(code.split("-", 1)[1])] = code  # JAL
+        names[plain(name)] = code
     # what English writes differently, and the usual short forms
     for alias, code in (("CDMX", "MX-CMX"), ("Mexico City", "MX-CMX"), ("DF", "MX-CMX"),
                         ("Edomex", "MX-MEX"), ("State of Mexico", "MX-MEX"),
                         ("Mexico State", "MX-MEX")):
-        names[_plain(alias)] = code
+        names[plain(alias)] = code
     for code in LATAM:
-        names[_plain(code)] = code
+        names[plain(code)] = code
         for lang in LANGUAGES:
             name = Locale.parse(lang).territories.get(code)
             if name:
-                names[_plain(name)] = code
+                names[plain(name)] = code
     return names
 
 
 def region_code(word: str) -> str | None:
     """The region a code or a name stands for; None when it stands for none."""
-    return _region_names().get(_plain(word))
+    return _region_names().get(plain(word))
 
 
 def regions_in(text: str) -> tuple[list[str], list[str]]:
@@ -138,7 +133,7 @@ def regions_in(text: str) -> tuple[list[str], list[str]]:
         i = 0
         while i < len(words):
             for size in range(min(longest, len(words) - i), 0, -1):
-                code = names.get(_plain(" ".join(words[i:i + size])))
+                code = names.get(plain(" ".join(words[i:i + size])))
                 if code is not None:
                     if code not in found:
                         found.append(code)
@@ -159,7 +154,7 @@ def region_label(code: str, lang: str) -> str:
 
 def regions_by_name(codes: Iterable[str], lang: str) -> list[str]:
     """Codes sorted by their name in `lang` (accents ignored), as a person looks for one."""
-    return sorted(codes, key=lambda c: _plain(region_label(c, lang)))
+    return sorted(codes, key=lambda c: plain(region_label(c, lang)))
 
 
 def filter_pairs(text: str) -> list[tuple[str, str]]:
@@ -185,9 +180,9 @@ def regions_matching(text: str, lang: str, limit: int = 8) -> tuple[list[str], l
     found, unknown = regions_in(text)
     left = []
     for word in unknown:
-        plain = _plain(word)
-        matches = [c for c in (*MX_STATES, *LATAM) if len(plain) >= 3 and any(
-            plain in _plain(region_label(c, name_lang)) for name_lang in {lang, "es"})]
+        typed = plain(word)
+        matches = [c for c in (*MX_STATES, *LATAM) if len(typed) >= 3 and any(
+            typed in plain(region_label(c, name_lang)) for name_lang in {lang, "es"})]
         if not matches:
             left.append(word)
         found += [c for c in regions_by_name(matches, lang) if c not in found]
